@@ -1,0 +1,55 @@
+# Two commands: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint format translations extract-messages serve-only clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d volunteer_app/translations
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o volunteer_app/translations/messages.pot .
+	$(BIN)/pybabel -q update -N -i volunteer_app/translations/messages.pot -d volunteer_app/translations
+
+instance:
+	mkdir -p instance
+
+# Creates .venv, installs, migrates, loads demo data on first start, serves with the job consumer.
+run: $(VENV)/.installed translations | instance
+	$(BIN)/flask db upgrade
+	@test -f instance/.demo-loaded || ($(BIN)/flask seed demo && touch instance/.demo-loaded)
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops the web server and the job consumer)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/huey_consumer volunteer_app.jobs.huey --workers 1 --logfile instance/jobs.log --quiet & \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: $(VENV)/.installed-test translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance/*.db instance/*.db-* instance/.demo-loaded

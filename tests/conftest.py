@@ -1,0 +1,167 @@
+"""Fixtures: every test runs on a fresh SQLite file and, with TEST_DATABASE_URL, on PostgreSQL.
+
+CI sets REQUIRE_POSTGRES=1 and REQUIRE_BROWSER=1: then a skipped test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from urllib.parse import urlparse, urlunparse
+
+import peewee as pw
+import pytest
+
+from config import TestingConfig
+from volunteer_app import create_app
+from volunteer_app.db import all_models, db, make_database
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRED = os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+def _migrate(url: str) -> None:
+    app = create_app(TestingConfig, DATABASE_URL=url)
+    with app.app_context(), db.connection_context():
+        from volunteer_app import migrate
+
+        migrate.upgrade()
+    _close_all()
+
+
+def _close_all() -> None:
+    obj = db.obj
+    if obj is None:
+        return
+    if hasattr(obj, "close_all"):
+        obj.close_all()
+    elif not obj.is_closed():
+        obj.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    """One migrated SQLite file; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    conn = pw.SqliteDatabase(str(path))
+    conn.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A private PostgreSQL database for this test run, migrated once, dropped at the end."""
+    if not PG_URL:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL not configured (set TEST_DATABASE_URL)")
+    name = f"thekiz_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_database(PG_URL, pool_size=1)
+    try:
+        admin.connect()
+    except pw.OperationalError as exc:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    admin.execute_sql(f'CREATE DATABASE "{name}"')
+    parsed = urlparse(PG_URL)
+    url = urlunparse(parsed._replace(path="/" + name))
+    _migrate(url)
+    yield url
+    _close_all()
+    admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close_all()
+
+
+def _truncate_pg(database) -> None:
+    tables = ", ".join(f'"{m._meta.table_name}"' for m in all_models())
+    database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def app(database_url, backend):
+    app = create_app(TestingConfig, DATABASE_URL=database_url)
+    if backend == "postgres":
+        with db.connection_context():
+            _truncate_pg(db.obj)
+    from volunteer_app.extensions import limiter
+
+    limiter.reset()
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    ctx.pop()
+    _close_all()
+
+
+@pytest.fixture
+def conn(app):
+    """An open connection for tests that call services or factories directly."""
+    with db.connection_context():
+        yield db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login_as(client):
+    """Log a user in by session (second factor done): ``login_as(user)``."""
+
+    def _login(user, mfa_ok: bool = True):
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+            sess["login_at"] = time.time()
+            sess["auth_at"] = time.time()
+            sess["mfa_ok"] = mfa_ok
+        return client
+
+    return _login
+
+
+# --- In CI a skip is a failure -------------------------------------------------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if REQUIRED and _skipped:
+        session.exitstatus = 1
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(
+                f"FAILED: {len(_skipped)} test(s) skipped while REQUIRE_POSTGRES/REQUIRE_BROWSER "
+                f"is set, e.g. {_skipped[0]}",
+                red=True,
+            )

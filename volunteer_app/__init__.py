@@ -1,0 +1,57 @@
+"""ThEKiZ volunteer and activity coordination service."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Application factory: config -> extensions -> db -> blueprints -> errors -> cli."""
+    config_class = config_class or config_from_env()
+    config_class.check()
+    app = Flask(
+        __name__,
+        template_folder=config_class.TEMPLATES_DIR,
+        instance_relative_config=False,
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    from volunteer_app import db, extensions, i18n
+    from volunteer_app.common import security
+
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    from volunteer_app.common.forms import field_attrs
+
+    app.jinja_env.globals["field_attrs"] = field_attrs
+    db.init_app(app)
+    security.init_app(app)
+
+    from volunteer_app.accounts import auth
+    from volunteer_app.accounts.views import bp as accounts_bp
+    from volunteer_app.admin.views import bp as admin_bp
+    from volunteer_app.centres.views import bp as centres_bp
+    from volunteer_app.core.views import bp as core_bp
+
+    auth.init_app(app)
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(centres_bp)
+    app.register_blueprint(admin_bp)
+
+    from volunteer_app.common import handlers
+
+    handlers.init_app(app)
+
+    from volunteer_app import cli
+
+    cli.init_app(app)
+    return app

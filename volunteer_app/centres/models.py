@@ -1,0 +1,60 @@
+"""Centres (ThEKiZ), their operators, closing days, coordinators and invitations."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from volunteer_app.accounts.models import User
+from volunteer_app.db import BaseModel, utcnow
+
+
+class Operator(BaseModel):
+    """Träger: runs one or more centres."""
+
+    name = pw.CharField(max_length=150, unique=True)
+
+
+class Centre(BaseModel):
+    operator = pw.ForeignKeyField(Operator, backref="centres", null=True, on_delete="SET NULL")
+    name = pw.CharField(max_length=150)
+    slug = pw.CharField(max_length=80, unique=True)
+    street = pw.CharField(max_length=150, default="")
+    postcode = pw.CharField(max_length=10, default="")
+    town = pw.CharField(max_length=100)
+    description = pw.TextField(default="")
+    contact_email = pw.CharField(max_length=254, default="")
+    contact_phone = pw.CharField(max_length=40, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class ClosingDay(BaseModel):
+    centre = pw.ForeignKeyField(Centre, backref="closing_days", on_delete="CASCADE")
+    day = pw.DateField()
+    reason = pw.CharField(max_length=150, default="")
+
+    class Meta:
+        indexes = ((("centre", "day"), True),)
+
+
+class CentreMembership(BaseModel):
+    """A coordinator's membership of a centre: what they may see and change."""
+
+    user = pw.ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="memberships", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "centre"), True),)
+
+
+class Invitation(BaseModel):
+    """An admin's invitation for a coordinator of a centre; only the token hash is kept."""
+
+    email = pw.CharField(max_length=254)
+    name = pw.CharField(max_length=100, default="")
+    centre = pw.ForeignKeyField(Centre, backref="invitations", on_delete="CASCADE")
+    invited_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    accepted_at = pw.DateTimeField(null=True)

@@ -1,0 +1,54 @@
+"""Response headers, session timeouts and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from flask import current_app, request, session
+from flask_login import current_user, logout_user
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def new_token() -> tuple[str, str]:
+    """A URL-safe token (256 bits) and the hash that is stored instead of it."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "same-origin"
+        h["X-Frame-Options"] = "DENY"
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HSTS"):
+            h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if current_user and current_user.is_authenticated:
+            h["Cache-Control"] = "no-store"
+            h.add("Vary", "Cookie")
+        return response
+
+    @app.before_request
+    def _session_timeouts():
+        if request.endpoint == "static":
+            return
+        session.permanent = True
+        login_at = session.get("login_at")
+        if current_user.is_authenticated and login_at:
+            limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+            if time.time() - login_at > limit:
+                logout_user()
+                session.clear()

@@ -1,0 +1,42 @@
+"""Start page, language switch and the static information pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session
+from flask_login import current_user
+
+from volunteer_app.accounts import services as account_services
+from volunteer_app.centres import queries as centre_queries
+from volunteer_app.common.urls import safe_next
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("core/index.html", centres=centre_queries.centres_overview())
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            account_services.set_locale(current_user, lang)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.get("/datenschutz")
+def privacy():
+    return render_template("core/privacy.html")
+
+
+@bp.get("/barrierefreiheit")
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+@bp.get("/leichte-sprache")
+def easy_language():
+    return render_template("core/easy_language.html")

@@ -1,0 +1,31 @@
+"""Queue mail inside the caller's transaction; a job delivers it later."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import force_locale, gettext
+
+from volunteer_app.common.forms import clean_text
+from volunteer_app.notifications.models import OutboxMessage
+
+
+def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> OutboxMessage:
+    """Render ``emails/<template>.txt`` and ``.html`` in the recipient's language and queue them.
+
+    The template sets the subject with ``{% set subject = _("…") %}`` in a block
+    ``subject``. Call this inside the service's transaction, so that the mail
+    exists exactly when the change it reports does.
+    """
+    with force_locale(locale):
+        text = render_template(f"emails/{template}.txt", **context)
+        html = render_template(f"emails/{template}.html", **context)
+        subject = render_template(f"emails/{template}.subject.txt", **context)
+    # No CR/LF may reach a mail header.
+    subject = clean_text(subject).replace("\r", " ").replace("\n", " ")[:250]
+    return OutboxMessage.create(
+        recipient=recipient.replace("\r", "").replace("\n", ""),
+        locale=locale,
+        subject=subject or gettext("Message"),
+        body_text=text,
+        body_html=html,
+    )
