@@ -8,6 +8,7 @@ from flask_login import current_user
 from volunteer_app.accounts import services as account_services
 from volunteer_app.centres import queries as centre_queries
 from volunteer_app.common.urls import safe_next
+from volunteer_app.db import db
 
 bp = Blueprint("core", __name__)
 
@@ -15,6 +16,13 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 def index():
     return render_template("core/index.html", centres=centre_queries.centres_overview())
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database check for load balancers and benchmarks."""
+    db.execute_sql("SELECT 1")
+    return {"status": "ok"}
 
 
 @bp.post("/language")
