@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from functools import wraps
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 
 from volunteer_app.accounts.models import User
 from volunteer_app.extensions import login_manager
 
-# Endpoints a half-logged-in staff member (password ok, second factor not yet) may reach.
+# Endpoints a half-logged-in user (password ok, second factor not yet) may reach.
 MFA_OPEN_ENDPOINTS = {
     "static",
     "accounts.logout",
@@ -38,10 +39,22 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def second_factor_required(user: User) -> bool:
+    """Staff always; volunteers once they switched TOTP on (demo staff may skip in development)."""
+    if (
+        user.needs_second_factor
+        and current_app.config.get("DEMO_STAFF_SKIP_2FA")
+        and user.email.endswith("@demo.thekiz.example")
+    ):
+        return False
+    return user.needs_second_factor or user.has_totp
+
+
 def start_session(user: User, second_factor_done: bool) -> None:
     """A new session for a successful login (never reuse the anonymous one)."""
     lang = session.get("lang")
     session.clear()
+    session.permanent = True  # clear() dropped it: the cookie keeps the idle-timeout expiry
     if lang:
         session["lang"] = lang
     login_user(user, remember=False)
@@ -49,6 +62,34 @@ def start_session(user: User, second_factor_done: bool) -> None:
     session["login_at"] = now
     session["auth_at"] = now
     session["mfa_ok"] = second_factor_done
+
+
+def refresh_login(user: User) -> None:
+    """Keep THIS session after the user's session token changed (password change).
+
+    The password was just entered, so the session counts as fresh; the absolute
+    timeout still runs from the original login.
+    """
+    login_user(user, remember=False)
+    session["auth_at"] = time.time()
+
+
+def end_session() -> None:
+    """Log out and forget everything but the chosen language."""
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    session.permanent = True
+    if lang:
+        session["lang"] = lang
+
+
+def mark_second_factor_done() -> None:
+    session["mfa_ok"] = True
+
+
+def mark_reauthenticated() -> None:
+    session["auth_at"] = time.time()
 
 
 def mfa_satisfied() -> bool:
@@ -59,6 +100,23 @@ def is_fresh(max_minutes: int) -> bool:
     return time.time() - session.get("auth_at", 0) <= max_minutes * 60
 
 
+def fresh_login_required(view):
+    """Sensitive actions: ask for the password again when it was entered too long ago."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not is_fresh(current_app.config["FRESH_LOGIN_MINUTES"]):
+            flash(_("Please enter your password again to continue."), "info")
+            # A POST cannot be repeated after the detour: come back to the page instead.
+            target = request.full_path if request.method == "GET" else request.path
+            return redirect(url_for("accounts.reauthenticate", next=target))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -66,15 +124,18 @@ def init_app(app) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    @app.teardown_request
+    def _forget_user(exc):
+        # Flask-Login caches the user in ``g``. When an outer app context is already
+        # pushed (tests, CLI), requests share that ``g``; the next request must load
+        # its user from its own session cookie, not inherit the previous one.
+        g.pop("_login_user", None)
+
     @app.before_request
     def _second_factor_gate():
-        if not current_user.is_authenticated or not current_user.needs_second_factor:
+        if not current_user.is_authenticated or mfa_satisfied():
             return None
-        if mfa_satisfied() or request.endpoint in MFA_OPEN_ENDPOINTS:
-            return None
-        if app.config.get("DEMO_STAFF_SKIP_2FA") and current_user.email.endswith(
-            "@demo.thekiz.example"
-        ):
+        if request.endpoint in MFA_OPEN_ENDPOINTS or not second_factor_required(current_user):
             return None
         if current_user.has_totp:
             return redirect(url_for("accounts.totp_verify", next=request.full_path))

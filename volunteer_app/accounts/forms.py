@@ -1,0 +1,192 @@
+"""Account forms: one per use case, every field listed explicitly."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from volunteer_app.accounts import passwords
+from volunteer_app.accounts.twofactor import normalise_code
+from volunteer_app.common.forms import NoControlCharacters, clean_text
+
+# Each language is named in itself (and marked up so), so that everyone finds theirs.
+LANGUAGE_CHOICES = [
+    SelectChoice("de", "Deutsch", render_kw={"lang": "de"}),
+    SelectChoice("en", "English", render_kw={"lang": "en"}),
+]
+
+
+def normalise_email(value):
+    """One spelling per address: ``Anna@X.de `` and ``anna@x.de`` are the same account."""
+    return clean_text(value).lower() if isinstance(value, str) else value
+
+
+def _email_field(label=None):
+    return EmailField(
+        label or _l("E-mail address"),
+        filters=[normalise_email],
+        validators=[
+            DataRequired(_l("Please enter your e-mail address.")),
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+            NoControlCharacters(),
+            Email(_l("Please enter a valid e-mail address, like name@example.org.")),
+        ],
+    )
+
+
+class AcceptablePassword:
+    """Not in the list of common passwords and not the account's e-mail address.
+
+    The address comes from the form's ``email`` field or, for a logged-in user or a
+    reset link, from ``form.account_email`` set by the view.
+    """
+
+    def __call__(self, form, field):
+        email = getattr(form, "account_email", None)
+        if email is None and "email" in form:
+            email = form["email"].data
+        if field.data and len(field.data) <= passwords.MAX_LENGTH:
+            message = passwords.problem(field.data, email)
+            if message is not None and message != passwords.length_message():
+                raise ValidationError(message)
+
+
+def _new_password_field(label):
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(_l("Please choose a password.")),
+            Length(
+                min=passwords.MIN_LENGTH,
+                max=passwords.MAX_LENGTH,
+                message=passwords.length_message(),
+            ),
+            NoControlCharacters(),
+            AcceptablePassword(),
+        ],
+    )
+
+
+def _password_field(label):
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(_l("Please enter your password.")),
+            Length(max=passwords.MAX_LENGTH, message=passwords.length_message()),
+        ],
+    )
+
+
+def _name_field():
+    return StringField(
+        _l("Name"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please enter your name.")),
+            Length(max=100, message=_l("A name has at most 100 characters.")),
+            NoControlCharacters(),
+        ],
+    )
+
+
+class RegisterForm(FlaskForm):
+    name = _name_field()
+    email = _email_field()
+    password = _new_password_field(_l("Password"))
+    consent = BooleanField(
+        _l(
+            "I have read the privacy notice and agree that my data is processed as described there."
+        ),
+        validators=[DataRequired(_l("Please agree to the privacy notice to register."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = _password_field(_l("Password"))
+    next = HiddenField()
+
+
+class EmailOnlyForm(FlaskForm):
+    """Resend the confirmation link, request a password reset."""
+
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password_field(_l("New password"))
+
+
+class PasswordConfirmForm(FlaskForm):
+    """Re-authentication before a sensitive action."""
+
+    password = _password_field(_l("Password"))
+    next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    name = _name_field()
+    phone = StringField(
+        _l("Phone (optional)"),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("A phone number has at most 40 characters.")),
+            NoControlCharacters(),
+            Regexp(
+                r"^\+?[0-9 ()/.\-]+$",
+                message=_l("Please use only digits, spaces and + ( ) / - ."),
+            ),
+        ],
+    )
+    locale = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = _password_field(_l("Current password"))
+    new_password = _new_password_field(_l("New password"))
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = _email_field(_l("New e-mail address"))
+    email_password = _password_field(_l("Current password"))
+
+
+class TotpCodeForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code"),
+        filters=[normalise_code],
+        validators=[
+            DataRequired(_l("Please enter the code from your app.")),
+            Regexp(r"^\d{6}$", message=_l("The code has six digits.")),
+        ],
+    )
+    next = HiddenField()
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        _l("Recovery code"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please enter one of your recovery codes.")),
+            Length(max=40, message=_l("A recovery code is shorter.")),
+            NoControlCharacters(),
+        ],
+    )
+    next = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A button only (CSRF protected): confirm a link, log out everywhere, new codes."""
