@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import peewee as pw
 
 from volunteer_app.accounts.models import User
@@ -12,6 +14,18 @@ class Operator(BaseModel):
     """Träger: runs one or more centres."""
 
     name = pw.CharField(max_length=150, unique=True)
+
+
+# What a centre's coordinators may change (the operator and slug are for admins).
+CENTRE_FIELDS = (
+    "name",
+    "street",
+    "postcode",
+    "town",
+    "description",
+    "contact_email",
+    "contact_phone",
+)
 
 
 class Centre(BaseModel):
@@ -25,6 +39,12 @@ class Centre(BaseModel):
     contact_email = pw.CharField(max_length=254, default="")
     contact_phone = pw.CharField(max_length=40, default="")
     created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def phone_href(self) -> str:
+        """``tel:`` link of the contact phone: digits and a leading plus only."""
+        digits = re.sub(r"[^0-9]", "", self.contact_phone)
+        return "tel:" + ("+" if self.contact_phone.strip().startswith("+") else "") + digits
 
 
 class ClosingDay(BaseModel):
@@ -58,3 +78,24 @@ class Invitation(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     expires_at = pw.DateTimeField()
     accepted_at = pw.DateTimeField(null=True)
+    withdrawn_at = pw.DateTimeField(null=True)
+
+    @classmethod
+    def is_open(cls):
+        """SQL condition: neither accepted nor withdrawn (it may have expired)."""
+        return cls.accepted_at.is_null() & cls.withdrawn_at.is_null()
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at <= now
+
+
+# At most one open invitation per address and centre: inviting again renews it instead.
+Invitation.add_index(
+    Invitation.index(
+        Invitation.centre,
+        Invitation.email,
+        unique=True,
+        where=Invitation.is_open(),
+        name="invitation_open_centre_email",
+    )
+)

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import peewee as pw
 from peewee import JOIN
 
 from volunteer_app.accounts.models import User
-from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, Operator
+from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, Invitation, Operator
+from volunteer_app.common.security import hash_token
+from volunteer_app.common.time import BERLIN
+
+
+def today() -> dt.date:
+    """Today's date in Berlin: closing days are calendar days of the centre."""
+    return dt.datetime.now(BERLIN).date()
+
+
+def _with_operator():
+    return Centre.select(Centre, Operator).join(
+        Operator, on=(Centre.operator == Operator.id), join_type=JOIN.LEFT_OUTER
+    )
 
 
 def centres_overview() -> list[Centre]:
     """All centres with their operator, by town then name (one query)."""
-    return list(
-        Centre.select(Centre, Operator)
-        .join(Operator, on=(Centre.operator == Operator.id), join_type=JOIN.LEFT_OUTER)
-        .order_by(Centre.town, Centre.name)
-    )
+    return list(_with_operator().order_by(Centre.town, Centre.name))
+
+
+def operators() -> list[Operator]:
+    """Every operator by name (the choices of a centre's operator field)."""
+    return list(Operator.select().order_by(Operator.name))
 
 
 def centre_by_slug(slug: str) -> Centre | None:
-    return (
-        Centre.select(Centre, Operator)
-        .join(Operator, on=(Centre.operator == Operator.id), join_type=JOIN.LEFT_OUTER)
-        .where(Centre.slug == slug)
-        .first()
-    )
+    return _with_operator().where(Centre.slug == slug).first()
 
 
 def managed_centre_ids(user) -> set[int]:
@@ -55,6 +67,31 @@ def can_manage(user, centre: Centre) -> bool:
     )
 
 
+def managed_centres(user) -> list[Centre]:
+    """The centres a coordinator belongs to (every centre for an admin), one query.
+
+    Each centre carries ``next_closing_day`` (a date or None) for the overview.
+    """
+    if not user.is_authenticated or user.role not in ("coordinator", "admin"):
+        return []
+    next_day = (
+        ClosingDay.select(pw.fn.MIN(ClosingDay.day))
+        .where((ClosingDay.centre == Centre.id) & (ClosingDay.day >= today()))
+        .alias("next_closing_day")
+    )
+    query = Centre.select(Centre, next_day).order_by(Centre.town, Centre.name)
+    if not user.is_admin:
+        query = query.join(CentreMembership, on=(CentreMembership.centre == Centre.id)).where(
+            CentreMembership.user == user.id
+        )
+    centres = list(query)
+    for centre in centres:
+        # SQLite hands back the sub-select's date as text.
+        if isinstance(centre.next_closing_day, str):
+            centre.next_closing_day = dt.date.fromisoformat(centre.next_closing_day)
+    return centres
+
+
 def upcoming_closing_days(centre: Centre, since) -> list[ClosingDay]:
     return list(
         ClosingDay.select()
@@ -70,3 +107,17 @@ def coordinators_of(centre: Centre) -> list[User]:
         .where(CentreMembership.centre == centre.id)
         .order_by(User.name)
     )
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link points to, with its centre (whatever its state)."""
+    return (
+        Invitation.select(Invitation, Centre)
+        .join(Centre)
+        .where(Invitation.token_hash == hash_token(token))
+        .first()
+    )
+
+
+def user_by_email(email: str) -> User | None:
+    return User.get_or_none(User.email == email.strip().lower())

@@ -1,18 +1,185 @@
-"""Public centre pages (placeholder until the centres feature lands)."""
+"""Centre pages: public overview and detail, the coordinators' area, accepting invitations."""
 
-from flask import Blueprint, abort, render_template
+from __future__ import annotations
 
-from volunteer_app.centres import queries
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
-bp = Blueprint("centres", __name__, url_prefix="/zentren")
+from volunteer_app.accounts.auth import role_required, start_session
+from volunteer_app.centres import queries, services
+from volunteer_app.centres.forms import (
+    AcceptInvitationForm,
+    ActionForm,
+    CentreForm,
+    CentreSettingsForm,
+    ClosingDayForm,
+    apply_domain_error,
+)
+from volunteer_app.common.errors import DomainError, InvalidToken, NotFound
+
+# No url_prefix: the invitation link lives at /einladung/…, beside /zentren/….
+bp = Blueprint("centres", __name__)
 
 
-@bp.get("/")
+def _managed_centre(slug: str):
+    """The centre for a coordinator's page: 404 if unknown, 403 if not theirs."""
+    centre = queries.centre_by_slug(slug) or abort(404)
+    if not queries.can_manage(current_user, centre):
+        abort(403)
+    return centre
+
+
+def _centre_form(centre, **kwargs):
+    if current_user.is_admin:
+        return CentreSettingsForm(obj=centre, operators=queries.operators(), **kwargs)
+    return CentreForm(obj=centre, **kwargs)
+
+
+def _render_edit(centre, form, day_form):
+    closing_days = queries.upcoming_closing_days(centre, queries.today())
+    return render_template(
+        "centres/edit.html",
+        centre=centre,
+        form=form,
+        day_form=day_form,
+        closing_days=closing_days,
+        action_form=ActionForm(formdata=None),
+    )
+
+
+@bp.get("/zentren/")
 def list_centres():
     return render_template("centres/list.html", centres=queries.centres_overview())
 
 
-@bp.get("/<slug>")
+@bp.get("/zentren/<slug>")
 def show_centre(slug: str):
     centre = queries.centre_by_slug(slug) or abort(404)
-    return render_template("centres/show.html", centre=centre)
+    return render_template(
+        "centres/show.html",
+        centre=centre,
+        closing_days=queries.upcoming_closing_days(centre, queries.today()),
+        can_edit=queries.can_manage(current_user, centre),
+    )
+
+
+@bp.get("/meine-zentren")
+@role_required("coordinator", "admin")
+def my_centres():
+    return render_template("centres/my_centres.html", centres=queries.managed_centres(current_user))
+
+
+@bp.route("/zentren/<slug>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def edit_centre(slug: str):
+    centre = _managed_centre(slug)
+    form = _centre_form(centre)
+    if form.validate_on_submit():
+        try:
+            centre = services.update_centre(centre, form.centre_data(), actor=current_user)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            flash(_("The centre has been saved."), "success")
+            return redirect(url_for(".edit_centre", slug=centre.slug))
+    return _render_edit(centre, form, ClosingDayForm(formdata=None))
+
+
+@bp.post("/zentren/<slug>/schliesstage")
+@login_required
+def add_closing_day(slug: str):
+    centre = _managed_centre(slug)
+    day_form = ClosingDayForm()
+    if day_form.validate_on_submit():
+        try:
+            services.add_closing_day(
+                centre, actor=current_user, day=day_form.day.data, reason=day_form.reason.data
+            )
+        except DomainError as exc:
+            apply_domain_error(day_form, exc)
+        else:
+            flash(_("The closing day has been added."), "success")
+            return redirect(url_for(".edit_centre", slug=slug, _anchor="closing-days"))
+    return _render_edit(centre, _centre_form(centre, formdata=None), day_form)
+
+
+@bp.post("/zentren/<slug>/schliesstage/<int:day_id>/entfernen")
+@login_required
+def remove_closing_day(slug: str, day_id: int):
+    centre = _managed_centre(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_closing_day(centre, day_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    flash(_("The closing day has been removed."), "success")
+    return redirect(url_for(".edit_centre", slug=slug, _anchor="closing-days"))
+
+
+# --- Accepting an invitation --------------------------------------------------------------
+
+
+def _invitation_refused(text: str, code: int = 410):
+    return render_template("centres/invitation_refused.html", text=text), code
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    invitation = queries.invitation_by_token(token)
+    try:
+        services.check_invitation(invitation)
+    except InvalidToken as exc:
+        return _invitation_refused(exc.message, 404 if invitation is None else 410)
+    account = queries.user_by_email(invitation.email)
+    if account is None:
+        return _accept_with_new_account(token, invitation)
+    if not current_user.is_authenticated:
+        flash(_("Please log in with the account the invitation was sent to."), "info")
+        return redirect(url_for("accounts.login", next=request.path))
+    if current_user.id != account.id:
+        return _invitation_refused(
+            _(
+                "This invitation was sent to a different e-mail address. Please log out and "
+                "log in with the account it was sent to."
+            ),
+            403,
+        )
+    return _accept_as_current_user(token, invitation)
+
+
+def _accept_with_new_account(token: str, invitation):
+    form = AcceptInvitationForm(name=invitation.name)
+    form.account_email = invitation.email
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation_new_account(
+                token, name=form.name.data, password=form.password.data, locale=str(get_locale())
+            )
+        except InvalidToken as exc:
+            return _invitation_refused(exc.message)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            start_session(user, second_factor_done=False)
+            flash(_("Welcome! Please set up the second factor for your account now."), "success")
+            return redirect(url_for("accounts.totp_setup"))
+    return render_template("centres/accept_invitation.html", invitation=invitation, form=form)
+
+
+def _accept_as_current_user(token: str, invitation):
+    form = ActionForm()
+    if form.validate_on_submit():
+        promoted = current_user.role == "volunteer"
+        try:
+            centre = services.accept_invitation(token, actor=current_user)
+        except DomainError as exc:
+            return _invitation_refused(exc.message)
+        if promoted:
+            # New rights, new session; the second factor is asked for (or set up) next.
+            start_session(queries.user_by_email(invitation.email), second_factor_done=False)
+        flash(_("You now coordinate %(centre)s.", centre=centre.name), "success")
+        return redirect(url_for(".my_centres"))
+    return render_template("centres/accept_invitation.html", invitation=invitation, form=form)
