@@ -36,9 +36,11 @@ def init_app(app) -> None:
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("HSTS"):
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if current_user and current_user.is_authenticated:
+        # Pages for a logged-in person must not stay in any cache (shared computers, proxies);
+        # static files are the same for everyone and may be cached.
+        if request.endpoint != "static" and current_user and current_user.is_authenticated:
             h["Cache-Control"] = "no-store"
-            h.add("Vary", "Cookie")
+            response.vary.add("Cookie")
         return response
 
     @app.before_request
@@ -46,9 +48,13 @@ def init_app(app) -> None:
         if request.endpoint == "static":
             return
         session.permanent = True
-        login_at = session.get("login_at")
-        if current_user.is_authenticated and login_at:
-            limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
-            if time.time() - login_at > limit:
-                logout_user()
-                session.clear()
+        if not current_user.is_authenticated:
+            return
+        # A session without a login time (not made by a login) counts as expired.
+        login_at = session.get("login_at") or 0
+        if time.time() - login_at > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
+            lang = session.get("lang")
+            logout_user()
+            session.clear()
+            if lang:
+                session["lang"] = lang

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, url_for
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only local paths: no scheme, no host, no protocol-relative or backslash tricks."""
-    if not target:
+    if not target or not isinstance(target, str):
         return default
     target = target.strip()
-    if any(c in target for c in ("\\", "\r", "\n", "\t")) or any(ord(c) < 32 for c in target):
+    # Browsers drop tabs and newlines inside URLs and read "\\" as "/", so "/\t/evil" and
+    # "/\\evil" would become "//evil"; any control character is refused outright.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # A path starting with one slash has neither scheme nor host ("//host" is protocol-relative).
+    if not target.startswith("/") or target.startswith("//"):
         return default
     return target
 

@@ -1,0 +1,269 @@
+"""CSRF on every state change, and no state change on GET."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import time
+
+import pytest
+from flask import g
+
+from tests.factories import make_centre, make_coordinator, make_operator, make_user
+from volunteer_app.accounts.models import LoginToken, User
+from volunteer_app.centres.models import ClosingDay, Invitation
+from volunteer_app.common.security import new_token
+from volunteer_app.db import all_models, utcnow
+
+HTTPS = "https://localhost"
+STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Endpoints named after an action that changes something. Such an endpoint may answer GET
+# only to show a confirmation page whose button POSTs (a link in a mail, say); the crawl
+# below proves that its GET changes nothing.
+ACTION_VERBS = (
+    "accept", "add", "approve", "book", "cancel", "confirm", "create", "decline", "delete",
+    "disable", "enable", "invite", "join", "leave", "logout", "mark", "promote", "reject",
+    "remove", "resend", "reset", "revoke", "send", "set", "sign", "subscribe", "unsubscribe",
+    "update", "withdraw",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_globals(app):
+    # See tests/test_security_headers.py: every client request gets a fresh ``g``.
+    app.url_value_preprocessor(lambda endpoint, values: g.__dict__.clear())
+
+
+@pytest.fixture
+def csrf_on(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def _token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def _logged_in_client(app, user):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["login_at"] = sess["auth_at"] = time.time()
+        sess["mfa_ok"] = True
+    return client
+
+
+def _html_lang(response) -> str:
+    return re.search(r'<html lang="(\w+)"', response.get_data(as_text=True)).group(1)
+
+
+# --- The language switch as the example state change ---------------------------------------
+
+
+def test_post_without_token_is_refused_and_changes_nothing(csrf_on, conn):
+    user = make_user(locale="de")
+    client = _logged_in_client(csrf_on, user)
+    response = client.post("/language", data={"lang": "en", "next": "/"})
+    assert response.status_code == 400
+    assert 'class="error-code"' in response.get_data(as_text=True)  # the error page
+    assert User.get_by_id(user.id).locale == "de"
+    with client.session_transaction() as sess:
+        assert "lang" not in sess
+    assert _html_lang(client.get("/")) == "de"
+
+
+def test_post_with_wrong_token_is_refused(csrf_on, conn):
+    user = make_user(locale="de")
+    client = _logged_in_client(csrf_on, user)
+    client.get("/")  # the session now has a token, but not this one
+    response = client.post("/language", data={"lang": "en", "csrf_token": "x" * 40})
+    assert response.status_code == 400
+    assert User.get_by_id(user.id).locale == "de"
+
+
+def test_token_of_another_session_is_refused(csrf_on, conn):
+    other = csrf_on.test_client()
+    stolen = _token_from(other.get("/").get_data(as_text=True))
+    user = make_user(locale="de")
+    client = _logged_in_client(csrf_on, user)
+    client.get("/")
+    response = client.post("/language", data={"lang": "en", "csrf_token": stolen})
+    assert response.status_code == 400
+    assert User.get_by_id(user.id).locale == "de"
+
+
+def test_post_with_valid_token_over_https_succeeds(csrf_on, conn):
+    user = make_user(locale="de")
+    client = _logged_in_client(csrf_on, user)
+    token = _token_from(client.get("/zentren/", base_url=HTTPS).get_data(as_text=True))
+    response = client.post(
+        "/language",
+        base_url=HTTPS,
+        data={"lang": "en", "next": "/zentren/", "csrf_token": token},
+        headers={"Referer": HTTPS + "/zentren/"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/zentren/"
+    assert User.get_by_id(user.id).locale == "en"
+    assert _html_lang(client.get("/zentren/", base_url=HTTPS)) == "en"
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [None, "https://evil.example/", "http://localhost/", "https://localhost.evil.example/"],
+)
+def test_https_post_needs_a_same_origin_referer(csrf_on, conn, referer):
+    # Why the Referrer-Policy is "same-origin" and never "no-referrer".
+    client = csrf_on.test_client()
+    token = _token_from(client.get("/", base_url=HTTPS).get_data(as_text=True))
+    headers = {"Referer": referer} if referer else {}
+    response = client.post(
+        "/language", base_url=HTTPS, data={"lang": "en", "csrf_token": token}, headers=headers
+    )
+    assert response.status_code == 400
+    with client.session_transaction() as sess:
+        assert "lang" not in sess
+
+
+# --- Every state-changing route -------------------------------------------------------------
+
+
+def _world():
+    """One row of everything the routes take ids or tokens of (ids are 1 in a fresh database)."""
+    operator = make_operator()
+    centre = make_centre(operator=operator)
+    admin = make_user(role="admin")
+    coordinator = make_coordinator(centre)
+    volunteer = make_user()
+    newcomer = make_user(email_confirmed_at=None)
+    ClosingDay.create(centre=centre, day=dt.date(2030, 12, 24), reason="Heiligabend")
+    later = utcnow() + dt.timedelta(minutes=30)
+    tokens = []
+    for purpose, owner, extra in (
+        ("confirm", newcomer, {}),
+        ("reset", volunteer, {}),
+        ("email_change", volunteer, {"new_email": "neu@example.org"}),
+    ):
+        token, token_hash = new_token()
+        LoginToken.create(
+            user=owner, purpose=purpose, token_hash=token_hash, expires_at=later, **extra
+        )
+        tokens.append(token)
+    for email in ("neu-koordination@example.org", volunteer.email):
+        token, token_hash = new_token()
+        Invitation.create(
+            email=email, centre=centre, invited_by=admin, token_hash=token_hash, expires_at=later
+        )
+        tokens.append(token)
+    values = {
+        "slug": [centre.slug],
+        "token": tokens,
+        "filename": ["app.css"],
+        "user_id": [coordinator.id, volunteer.id],
+        "operator_id": [operator.id],
+        "centre_id": [centre.id],
+    }
+    users = {"volunteer": volunteer, "coordinator": coordinator, "admin": admin}
+    return values, users
+
+
+def _urls(app, rule, values) -> list[str]:
+    """Every URL of ``rule`` built from the known values (ids default to 1)."""
+    adapter = app.url_map.bind("localhost")
+    choices = []
+    for arg in sorted(rule.arguments):
+        converter = type(rule._converters[arg]).__name__
+        default = [1] if converter in ("IntegerConverter", "NumberConverter") else ["x"]
+        choices.append(values.get(arg, default))
+    urls = []
+    for combo in itertools.product(*choices):
+        url = adapter.build(rule.endpoint, dict(zip(sorted(rule.arguments), combo, strict=True)))
+        method = "GET" if "GET" in rule.methods else next(iter(rule.methods & STATE_METHODS))
+        endpoint, _args = adapter.match(url, method=method)
+        assert endpoint == rule.endpoint, f"{url} reaches {endpoint}, not {rule.endpoint}"
+        urls.append(url)
+    return urls
+
+
+def _snapshot() -> dict:
+    return {
+        model.__name__: list(model.select().order_by(model._meta.primary_key).tuples())
+        for model in all_models()
+    }
+
+
+def _changes(before: dict, after: dict) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
+
+
+def test_every_state_changing_route_requires_a_csrf_token(csrf_on, conn):
+    values, users = _world()
+    clients = {
+        "anonymous": csrf_on.test_client(),
+        "admin": _logged_in_client(csrf_on, users["admin"]),
+    }
+    checked, problems = 0, []
+    before = _snapshot()
+    for rule in csrf_on.url_map.iter_rules():
+        for method in sorted(rule.methods & STATE_METHODS):
+            for url in _urls(csrf_on, rule, values):
+                for who, client in clients.items():
+                    response = client.open(url, method=method, data={"x": "1"})
+                    checked += 1
+                    if response.status_code != 400:
+                        problems.append(f"{method} {url} as {who}: {response.status_code}")
+    assert not problems, "state changes accepted without a CSRF token:\n" + "\n".join(problems)
+    assert _changes(before, _snapshot()) == []
+    assert checked >= 2  # at least the language switch
+
+
+def test_action_endpoints_never_answer_get_alone(app):
+    offenders = []
+    for rule in app.url_map.iter_rules():
+        view = rule.endpoint.rsplit(".", 1)[-1]
+        if "GET" in rule.methods and view.startswith(ACTION_VERBS) and "POST" not in rule.methods:
+            offenders.append(f"{rule.rule} -> {rule.endpoint}")
+    assert not offenders, (
+        "endpoints named after an action must act on POST (GET may only show the "
+        "confirmation page): " + ", ".join(offenders)
+    )
+
+
+def test_action_verbs_rule_recognises_actions():
+    # The verb list must catch what it is meant for (and leave pages alone).
+    for name in ("logout", "cancel_signup", "delete_account", "accept_invitation", "remove_day"):
+        assert name.startswith(ACTION_VERBS), name
+    for name in ("index", "profile", "list_centres", "show_centre", "healthz", "privacy"):
+        assert not name.startswith(ACTION_VERBS), name
+
+
+def test_no_get_changes_the_database(app, conn):
+    """GET every route, as everyone, with real ids and unused single-use links: nothing changes.
+
+    Mail scanners and browsers prefetch links; a GET that used up a link, booked a place or
+    queued a mail would do so behind the person's back.
+    """
+    values, users = _world()
+    clients = {"anonymous": app.test_client()}
+    clients.update({role: _logged_in_client(app, user) for role, user in users.items()})
+    before = _snapshot()
+    requested, problems = 0, []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        for url in _urls(app, rule, values):
+            for who, client in clients.items():
+                response = client.get(url)
+                requested += 1
+                assert response.status_code < 500, f"GET {url} as {who}"
+                after = _snapshot()
+                changed = _changes(before, after)
+                if changed:
+                    problems.append(f"GET {url} as {who} changed {', '.join(changed)}")
+                    before = after
+    assert not problems, "\n".join(problems)
+    assert requested >= 4 * 6  # every public page at least, for everyone
