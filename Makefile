@@ -34,8 +34,9 @@ run: $(VENV)/.installed translations | instance
 	$(BIN)/flask db upgrade
 	@test -f instance/.demo-loaded || ($(BIN)/flask seed demo && touch instance/.demo-loaded)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C stops the web server and the job consumer)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/huey_consumer volunteer_app.jobs.huey --workers 1 --logfile instance/jobs.log --quiet & \
+	@echo "Jobs and outgoing mail (development: written to the log, not sent) go to instance/jobs.log"
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
+	  $(BIN)/huey_consumer volunteer_app.jobs.huey --workers 1 --logfile instance/jobs.log & \
 	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-test translations

@@ -43,7 +43,7 @@ class Config:
     MAIL_USE_SSL = _bool("MAIL_USE_SSL")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     MAIL_FROM = os.environ.get("MAIL_FROM", "ThEKiZ Ehrenamt <noreply@thekiz.example>")
-    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 14)
 
     # Background jobs: a SQLite file by default, redis://… in production.
     HUEY_URL = os.environ.get("HUEY_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "huey.db"))
@@ -55,6 +55,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 15)
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_ACCOUNT_MAIL = os.environ.get("RATELIMIT_ACCOUNT_MAIL", "5 per minute;20 per hour")
+    RATELIMIT_SECOND_FACTOR = os.environ.get("RATELIMIT_SECOND_FACTOR", "10 per minute")
+    # Answers that must not reveal whether an address has an account take at least this long.
+    ACCOUNT_RESPONSE_FLOOR_SECONDS = float(os.environ.get("ACCOUNT_RESPONSE_FLOOR_SECONDS", "0.3"))
 
     # Sessions: idle timeout via the permanent session lifetime, absolute via the login time.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 60))
@@ -106,6 +111,7 @@ class TestingConfig(Config):
     BASE_URL = "http://localhost"
     DEMO_STAFF_SKIP_2FA = False
     WTF_CSRF_ENABLED = False
+    ACCOUNT_RESPONSE_FLOOR_SECONDS = 0
 
 
 class ProductionConfig(Config):
@@ -123,6 +129,9 @@ class ProductionConfig(Config):
             )
         if cls.BASE_URL.startswith("http://127.0.0.1") or not cls.BASE_URL.startswith("https://"):
             raise RuntimeError("Production needs BASE_URL set to the public https:// address.")
+        if cls.MAIL_BACKEND != "smtp":
+            # The log backend would write reset and invitation links into the logs.
+            raise RuntimeError("Production needs MAIL_BACKEND=smtp.")
 
 
 CONFIGS = {

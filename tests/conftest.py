@@ -13,10 +13,13 @@ from urllib.parse import urlparse, urlunparse
 
 import peewee as pw
 import pytest
+from flask import g
 
 from config import TestingConfig
 from volunteer_app import create_app
 from volunteer_app.db import all_models, db, make_database
+
+pytest_plugins = ["tests.mailserver"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRED = os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("REQUIRE_BROWSER") == "1"
@@ -99,6 +102,9 @@ def database_url(request, backend, tmp_path) -> str:
 @pytest.fixture
 def app(database_url, backend):
     app = create_app(TestingConfig, DATABASE_URL=database_url)
+    # The test keeps one app context open and the test client reuses it, so ``g`` would
+    # carry the cached user and locale from one request to the next: start each clean.
+    app.url_value_preprocessor(lambda endpoint, values: g.__dict__.clear())
     if backend == "postgres":
         with db.connection_context():
             _truncate_pg(db.obj)
@@ -134,6 +140,7 @@ def login_as(client):
     """Log a user in by session (second factor done): ``login_as(user)``."""
 
     def _login(user, mfa_ok: bool = True):
+        g.pop("_login_user", None)
         with client.session_transaction() as sess:
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from volunteer_app.db import connection
@@ -44,6 +47,40 @@ def db_new(name):
     click.echo(f"Wrote {path}")
 
 
+@db_cli.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace an existing file at PATH.")
+def db_backup(path, overwrite):
+    """Write a consistent backup of the database to PATH (safe while the app runs)."""
+    from volunteer_app import ops
+
+    try:
+        result = ops.backup(current_app.config["DATABASE_URL"], path, overwrite=overwrite)
+    except ops.OpsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(result.summary())
+
+
+@db_cli.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Restore even while other connections are open.")
+def db_restore(path, yes, force):
+    """Replace all data with the backup at PATH (stop the app and the job consumer first)."""
+    from volunteer_app import ops
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        ops.check_backup(url, path)
+        if not yes:
+            click.confirm(f"Replace all data in the {ops.describe(url)} with {path}?", abort=True)
+        result = ops.restore(url, path, force=force)
+    except ops.OpsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(result.summary())
+    click.echo("If the backup is older than this release, run `flask db upgrade` next.")
+
+
 @seed_cli.command("demo")
 def seed_demo():
     """Load the demo network (idempotent: running it twice changes nothing)."""
@@ -63,6 +100,17 @@ def jobs_send_mail(limit):
     with connection():
         result = delivery.send_pending(limit=limit)
     click.echo(f"Sent {result.sent}, failed {result.failed}, retrying later {result.retrying}.")
+
+
+@jobs_cli.command("retry-failed-mail")
+@click.option("--days", default=3, show_default=True, help="Only mail queued this recently.")
+def jobs_retry_failed_mail(days):
+    """Queue failed mail again (e.g. after a long SMTP outage or a fixed mail setting)."""
+    from volunteer_app.notifications import delivery
+
+    with connection():
+        count = delivery.retry_failed(max_age_days=days)
+    click.echo(f"{count} failed message(s) queued again.")
 
 
 def init_app(app) -> None:

@@ -1,6 +1,6 @@
 """Unbound extension objects; ``create_app`` binds them."""
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,6 +18,8 @@ def select_locale() -> str:
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
