@@ -37,15 +37,23 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     from volunteer_app.accounts import auth
     from volunteer_app.accounts.views import bp as accounts_bp
+    from volunteer_app.activities.views import bp as activities_bp
     from volunteer_app.admin.views import bp as admin_bp
     from volunteer_app.centres.views import bp as centres_bp
+    from volunteer_app.coordination.views import bp as coordination_bp
     from volunteer_app.core.views import bp as core_bp
+    from volunteer_app.signups.views import bp as signups_bp
+    from volunteer_app.volunteers.views import bp as volunteers_bp
 
     auth.init_app(app)
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(centres_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(activities_bp)
+    app.register_blueprint(signups_bp)
+    app.register_blueprint(volunteers_bp)
+    app.register_blueprint(coordination_bp)
 
     from volunteer_app.common import handlers
 

@@ -106,6 +106,8 @@ def all_models() -> list[type[BaseModel]]:
         RecoveryCode,
         User,
     )
+    from volunteer_app.activities.models import Activity, Category, Series, Slot
+    from volunteer_app.audit.models import AuditEntry
     from volunteer_app.centres.models import (
         Centre,
         CentreMembership,
@@ -113,7 +115,15 @@ def all_models() -> list[type[BaseModel]]:
         Invitation,
         Operator,
     )
-    from volunteer_app.notifications.models import OutboxMessage
+    from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+    from volunteer_app.notifications.models import DigestSent, OutboxMessage
+    from volunteer_app.signups.models import Signup
+    from volunteer_app.volunteers.models import (
+        AvailabilityWindow,
+        Interest,
+        ReachableCentre,
+        VolunteerProfile,
+    )
 
     return pw.sort_models(
         [
@@ -127,5 +137,18 @@ def all_models() -> list[type[BaseModel]]:
             CentreMembership,
             Invitation,
             OutboxMessage,
+            DigestSent,
+            Category,
+            Activity,
+            Series,
+            Slot,
+            Signup,
+            VolunteerProfile,
+            Interest,
+            AvailabilityWindow,
+            ReachableCentre,
+            CertificateCheck,
+            MeaslesProof,
+            AuditEntry,
         ]
     )

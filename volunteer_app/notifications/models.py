@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from volunteer_app.accounts.models import User
 from volunteer_app.db import BaseModel, utcnow
 
 STATUSES = ("pending", "sending", "sent", "failed")
@@ -26,3 +27,14 @@ class OutboxMessage(BaseModel):
     class Meta:
         indexes = ((("status", "next_attempt_at"), False),)
         constraints = [pw.SQL("CHECK (status IN ('pending', 'sending', 'sent', 'failed'))")]
+
+
+class DigestSent(BaseModel):
+    """A coordinator's daily digest for one Berlin date: makes the digest job idempotent."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    day = pw.DateField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "day"), True),)

@@ -1,0 +1,109 @@
+"""Activities (Angebote), their schedules (series) and slots (Termine)."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from volunteer_app.accounts.models import User
+from volunteer_app.centres.models import Centre
+from volunteer_app.db import BaseModel, utcnow
+
+SIGNUP_MODES = ("open", "approval")
+RECURRENCES = ("once", "weekly", "monthly")
+SLOT_STATUSES = ("scheduled", "cancelled")
+
+
+class Category(BaseModel):
+    """What volunteers like to do. Built-ins have a ``key`` (translated); centres add their own."""
+
+    key = pw.CharField(max_length=30, null=True, unique=True)
+    name = pw.CharField(max_length=60)
+    centre = pw.ForeignKeyField(Centre, null=True, backref="categories", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("centre", "name"), True),)
+
+
+class Activity(BaseModel):
+    centre = pw.ForeignKeyField(Centre, backref="activities", on_delete="CASCADE")
+    title = pw.CharField(max_length=120)
+    category = pw.ForeignKeyField(Category, backref="activities", on_delete="RESTRICT")
+    description = pw.TextField(default="")
+    place = pw.CharField(max_length=150, default="")
+    # Supervision stays with staff: every activity names a responsible staff member.
+    responsible = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    audience = pw.CharField(max_length=120, default="")
+    is_public = pw.BooleanField(default=True)
+    is_child_facing = pw.BooleanField(default=False)
+    signup_mode = pw.CharField(max_length=10, default="open")
+    cancel_deadline_hours = pw.IntegerField(default=24)
+    volunteers_needed = pw.IntegerField(default=2)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        constraints = [
+            pw.SQL("CHECK (signup_mode IN ('open', 'approval'))"),
+            pw.SQL("CHECK (volunteers_needed >= 1 AND volunteers_needed <= 50)"),
+            pw.SQL("CHECK (cancel_deadline_hours >= 0)"),
+        ]
+
+
+class Series(BaseModel):
+    """A schedule of an activity: once, weekly every n weeks, or monthly on the n-th weekday.
+
+    Times are Berlin wall-clock times; slots are generated up to ``generated_until``.
+    """
+
+    activity = pw.ForeignKeyField(Activity, backref="series", on_delete="CASCADE")
+    recurrence = pw.CharField(max_length=10, default="once")
+    interval = pw.IntegerField(default=1)  # weeks for weekly
+    weekday = pw.IntegerField(null=True)  # 0 = Monday
+    nth = pw.IntegerField(null=True)  # monthly: 1..4, or -1 for the last
+    start_date = pw.DateField()
+    start_time = pw.TimeField()
+    end_time = pw.TimeField()
+    until_date = pw.DateField(null=True)
+    count = pw.IntegerField(null=True)
+    generated_until = pw.DateField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        constraints = [pw.SQL("CHECK (recurrence IN ('once', 'weekly', 'monthly'))")]
+
+
+class Slot(BaseModel):
+    """One occurrence that needs ``capacity`` volunteers; ``taken`` counts confirmed sign-ups."""
+
+    activity = pw.ForeignKeyField(Activity, backref="slots", on_delete="CASCADE")
+    series = pw.ForeignKeyField(Series, null=True, backref="slots", on_delete="SET NULL")
+    # The date the series generated this slot for (stable even if the slot is moved).
+    original_date = pw.DateField(null=True)
+    starts_at = pw.DateTimeField(index=True)  # naive UTC
+    ends_at = pw.DateTimeField()
+    capacity = pw.IntegerField()
+    taken = pw.IntegerField(default=0)
+    status = pw.CharField(max_length=10, default="scheduled")
+    detached = pw.BooleanField(default=False)  # edited on its own: series edits leave it alone
+    sequence = pw.IntegerField(default=0)  # iCalendar SEQUENCE: grows on time/status changes
+    cancelled_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("series", "original_date"), True),)
+        constraints = [
+            pw.SQL("CHECK (taken >= 0 AND taken <= capacity)"),
+            pw.SQL("CHECK (capacity >= 0)"),
+            pw.SQL("CHECK (ends_at > starts_at)"),
+            pw.SQL("CHECK (status IN ('scheduled', 'cancelled'))"),
+        ]
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.taken, 0)

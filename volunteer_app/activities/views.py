@@ -1,0 +1,5 @@
+"""Routes of the activities feature (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("activities", __name__)

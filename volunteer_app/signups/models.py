@@ -1,0 +1,41 @@
+"""Sign-ups of volunteers for slots, with waitlist order and attendance."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from volunteer_app.accounts.models import User
+from volunteer_app.activities.models import Slot
+from volunteer_app.db import BaseModel, utcnow
+
+# confirmed: holds a seat (counted in Slot.taken); pending: waits for approval;
+# waitlisted: waits for a seat; cancelled / declined: history.
+STATUSES = ("confirmed", "pending", "waitlisted", "cancelled", "declined")
+ACTIVE = ("confirmed", "pending", "waitlisted")
+ATTENDANCE = ("attended", "no_show")
+
+
+class Signup(BaseModel):
+    slot = pw.ForeignKeyField(Slot, backref="signups", on_delete="CASCADE")
+    volunteer = pw.ForeignKeyField(User, backref="signups", on_delete="CASCADE")
+    status = pw.CharField(max_length=12)
+    created_at = pw.DateTimeField(default=utcnow)
+    # Waitlist order: the time the person joined the waitlist (or asked again).
+    queued_at = pw.DateTimeField(default=utcnow)
+    decided_at = pw.DateTimeField(null=True)
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    assigned_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    attendance = pw.CharField(max_length=10, null=True)
+    hours = pw.DecimalField(max_digits=5, decimal_places=2, null=True)
+    reminded_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        # One row per person and slot: a second sign-up reactivates the row.
+        indexes = ((("slot", "volunteer"), True), (("volunteer", "status"), False))
+        constraints = [
+            pw.SQL(
+                "CHECK (status IN ('confirmed', 'pending', 'waitlisted', 'cancelled', 'declined'))"
+            ),
+            pw.SQL("CHECK (attendance IS NULL OR attendance IN ('attended', 'no_show'))"),
+            pw.SQL("CHECK (hours IS NULL OR (hours >= 0 AND hours <= 24))"),
+        ]

@@ -1,0 +1,5 @@
+"""Routes of the signups feature (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("signups", __name__)

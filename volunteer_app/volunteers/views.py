@@ -1,0 +1,5 @@
+"""Routes of the volunteers feature (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("volunteers", __name__)
