@@ -25,3 +25,11 @@ def test_production_refuses_plain_http_base_url(monkeypatch):
     monkeypatch.setattr(config.ProductionConfig, "BASE_URL", "http://example.org")
     with pytest.raises(RuntimeError, match="BASE_URL"):
         create_app(config.ProductionConfig)
+
+
+def test_production_refuses_mail_to_the_log(monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(config.ProductionConfig, "BASE_URL", "https://ehrenamt.example")
+    monkeypatch.setattr(config.ProductionConfig, "MAIL_BACKEND", "log")
+    with pytest.raises(RuntimeError, match="MAIL_BACKEND"):
+        create_app(config.ProductionConfig)
