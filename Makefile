@@ -23,7 +23,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d volunteer_app/translations
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o volunteer_app/translations/messages.pot .
+	$(BIN)/pybabel -q extract --ignore-dirs='.*' -F babel.cfg -k _l -k lazy_gettext -o volunteer_app/translations/messages.pot .
 	$(BIN)/pybabel -q update -N -i volunteer_app/translations/messages.pot -d volunteer_app/translations
 
 instance:

@@ -37,8 +37,13 @@ def extracted_messages() -> Catalog:
     with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg, str(ROOT / "babel.cfg"))
     catalog = Catalog(locale="en")
+    # Like ``pybabel extract --ignore-dirs='.*'``: folders such as ``_macros`` are scanned too.
     for filename, lineno, message, _comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=KEYWORDS
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        directory_filter=lambda path: not os.path.basename(path).startswith("."),
     ):
         if not message or (isinstance(message, tuple) and not message[0]):
             continue

@@ -47,9 +47,10 @@ def init_app(app) -> None:
     def _session_timeouts():
         if request.endpoint == "static":
             return
-        session.permanent = True
         if not current_user.is_authenticated:
             return
+        # Only logged-in sessions get the idle timeout (and a refreshed cookie).
+        session.permanent = True
         # A session without a login time (not made by a login) counts as expired.
         login_at = session.get("login_at") or 0
         if time.time() - login_at > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600:

@@ -1,0 +1,154 @@
+"""The small world of the authorization matrix: two centres, their staff, a volunteer, an admin.
+
+Every object a URL of the matrix points to belongs to centre A; centre B is the neighbour
+whose rows must never change (and whose people must never show up) when somebody edits an
+id in a URL of centre A.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import peewee as pw
+
+from tests.factories import make_centre, make_coordinator, make_operator, make_user
+from tests.factories_accounts import TOTP_SECRET
+from tests.factories_centres import make_closing_day, make_invitation
+from volunteer_app.accounts.models import RecoveryCode, User
+from volunteer_app.accounts.twofactor import hash_recovery_code
+from volunteer_app.centres.models import Centre, ClosingDay, Invitation, Operator
+from volunteer_app.db import all_models, utcnow
+
+ROLES = ("anonymous", "volunteer", "coordinator_a", "coordinator_b", "admin")
+
+
+@dataclasses.dataclass
+class World:
+    operator_a: Operator
+    operator_b: Operator
+    centre_a: Centre
+    centre_b: Centre
+    day_a: ClosingDay
+    day_b: ClosingDay
+    invitation_a: Invitation
+    invitation_b: Invitation
+    volunteer: User
+    unconfirmed: User
+    coordinator_a: User
+    coordinator_b: User
+    admin: User
+
+    def user(self, role: str) -> User | None:
+        """The user acting in ``role`` (None for anonymous)."""
+        return None if role == "anonymous" else getattr(self, role)
+
+    def hidden_from(self, role: str) -> list[str]:
+        """Names and addresses of people ``role`` has no business seeing on any page."""
+        staff_a = [self.coordinator_a.name, self.coordinator_a.email, self.invitation_a.email]
+        staff_a.append(self.invitation_a.name)
+        staff_b = [self.coordinator_b.name, self.coordinator_b.email, self.invitation_b.email]
+        staff_b.append(self.invitation_b.name)
+        if role == "admin":
+            return []
+        if role == "coordinator_a":
+            return staff_b
+        if role == "coordinator_b":
+            return staff_a
+        people = [*staff_a, *staff_b, self.admin.name, self.admin.email]
+        if role == "anonymous":
+            people += [self.volunteer.name, self.volunteer.email]
+        return people
+
+
+def give_totp(user: User) -> User:
+    """Switch TOTP on (staff must have it; a volunteer may) with two recovery codes."""
+    User.update(totp_secret=TOTP_SECRET, totp_enabled_at=utcnow()).where(
+        User.id == user.id
+    ).execute()
+    for code in ("aaaa-bbbb-cccc", "dddd-eeee-ffff"):
+        RecoveryCode.create(user=user, code_hash=hash_recovery_code(code))
+    return User.get_by_id(user.id)
+
+
+def build_world() -> World:
+    operator_a = make_operator(name="Träger Ahorn")
+    operator_b = make_operator(name="Träger Birke")
+    centre_a = make_centre(name="Zentrum A", slug="zentrum-a", town="Erfurt", operator=operator_a)
+    centre_b = make_centre(name="Zentrum B", slug="zentrum-b", town="Weimar", operator=operator_b)
+    admin = give_totp(make_user(role="admin", name="Ada Adminova", email="ada.admin@example.org"))
+    coordinator_a = give_totp(
+        make_coordinator(centre_a, name="Clara Auerbach", email="clara.auerbach@example.org")
+    )
+    coordinator_b = give_totp(
+        make_coordinator(centre_b, name="Bruno Berger", email="bruno.berger@example.org")
+    )
+    volunteer = make_user(name="Vera Freiwillig", email="vera.freiwillig@example.org")
+    unconfirmed = make_user(
+        name="Ulla Unbestaetigt", email="ulla.neu@example.org", email_confirmed_at=None
+    )
+    invitation_a, _token_a = make_invitation(
+        centre_a, "ines.abendroth@example.org", name="Ines Abendroth", invited_by=admin
+    )
+    invitation_b, _token_b = make_invitation(
+        centre_b, "ben.bruckner@example.org", name="Ben Bruckner", invited_by=admin
+    )
+    return World(
+        operator_a=operator_a,
+        operator_b=operator_b,
+        centre_a=centre_a,
+        centre_b=centre_b,
+        day_a=make_closing_day(centre_a, days_ahead=10, reason="Teamfortbildung"),
+        day_b=make_closing_day(centre_b, days_ahead=10, reason="Betriebsausflug"),
+        invitation_a=invitation_a,
+        invitation_b=invitation_b,
+        volunteer=volunteer,
+        unconfirmed=unconfirmed,
+        coordinator_a=coordinator_a,
+        coordinator_b=coordinator_b,
+        admin=admin,
+    )
+
+
+# --- Database snapshots ------------------------------------------------------------------
+
+Snapshot = dict[str, dict[object, dict]]
+
+
+def snapshot() -> Snapshot:
+    """Every row of every model, by table and primary key."""
+    result = {}
+    for model in all_models():
+        pk = model._meta.primary_key
+        result[model.__name__] = {row[pk.name]: row for row in model.select().dicts()}
+    return result
+
+
+def changed_tables(before: Snapshot, after: Snapshot) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def _centre_columns(model) -> list[str]:
+    return [
+        field.name
+        for field in model._meta.fields.values()
+        if isinstance(field, pw.ForeignKeyField) and field.rel_model is Centre
+    ]
+
+
+def rows_of_centre(snap: Snapshot, centre_id: int) -> dict[str, dict]:
+    """The centre's own row and every row that points at it (closing days, memberships,
+    invitations — and whatever table with a centre column comes next)."""
+    by_name = {model.__name__: model for model in all_models()}
+    owned = {}
+    for name, rows in snap.items():
+        if by_name[name] is Centre:
+            owned[name] = {pk: row for pk, row in rows.items() if pk == centre_id}
+            continue
+        columns = _centre_columns(by_name[name])
+        if columns:
+            owned[name] = {
+                pk: row
+                for pk, row in rows.items()
+                if any(row[column] == centre_id for column in columns)
+            }
+    return owned

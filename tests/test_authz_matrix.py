@@ -1,0 +1,602 @@
+"""Authorization matrix: every route × every role × every method, with centre A's ids in the URL.
+
+SECURITY.md: "a test matrix of routes × roles (anonymous, volunteer, coordinator of centre A,
+coordinator of centre B, admin) proves that nobody reads or changes what is not theirs by
+editing an id in the URL".
+
+How it stays honest as the app grows:
+- ``test_every_route_is_in_the_matrix`` walks ``app.url_map``: a new route (or a new method
+  on a route, or a changed URL) fails until somebody writes down here who may use it.
+- Each (route, role, method) is its own test. Allowed roles send a valid form and must really
+  succeed (status, redirect target, and exactly the tables that should change); refused roles
+  must get 403/404 or the login page, and every table of ``all_models()`` must be unchanged.
+- Whatever the outcome, centre B's rows (its own and every row with a centre column pointing
+  at it) and other people's accounts stay as they were, and no page shows a person the role
+  has no business seeing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+import pyotp
+import pytest
+
+from tests.factories import PASSWORD
+from tests.factories_accounts import TOTP_SECRET, use_fast_hashing
+from tests.factories_authz import (
+    ROLES,
+    World,
+    build_world,
+    changed_tables,
+    give_totp,
+    rows_of_centre,
+    snapshot,
+)
+from volunteer_app.centres.models import Centre
+from volunteer_app.centres.queries import today
+
+# --- Outcomes ------------------------------------------------------------------------------
+
+LOGIN = "/konto/anmelden"
+PROFILE = "/konto/"
+HOME = "/"
+CHECK_MAIL = "/konto/post-unterwegs"
+TOTP_SETUP = "/konto/zwei-faktor/einrichten"
+DASHBOARD = "/verwaltung/"
+EDIT_A = "/zentren/zentrum-a/bearbeiten"
+ADMIN_A = "/verwaltung/zentren/zentrum-a"
+UNKNOWN_TOKEN = "unknown-token-" + "x" * 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    """What a request must answer, and which tables it must change (none unless named)."""
+
+    status: tuple[int, ...]
+    location: str | None = None  # path of the redirect target
+    changes: frozenset[str] = frozenset()
+    refused: bool = False
+
+    def __str__(self) -> str:
+        where = f" -> {self.location}" if self.location else ""
+        return f"{'/'.join(map(str, self.status))}{where} changes={sorted(self.changes)}"
+
+
+def shown(*changes: str) -> Expect:
+    return Expect((200,), changes=frozenset(changes))
+
+
+def done(location: str, *changes: str) -> Expect:
+    """Allowed: a redirect to ``location`` after the change."""
+    return Expect((302,), location, frozenset(changes))
+
+
+OK = shown()
+TO_LOGIN = Expect((302,), LOGIN, refused=True)
+FORBIDDEN = Expect((403,), refused=True)
+NOT_YOURS = Expect((403, 404), refused=True)
+BAD_LINK = Expect((400,), refused=True)  # the accounts' "link not valid" page
+NO_INVITATION = Expect((404,), refused=True)
+
+
+def everyone(expect: Expect) -> dict[str, Expect]:
+    return dict.fromkeys(ROLES, expect)
+
+
+def logged_in(expect: Expect, **by_role: Expect) -> dict[str, Expect]:
+    return {**dict.fromkeys(ROLES, expect), "anonymous": TO_LOGIN, **by_role}
+
+
+def anonymous_only(expect: Expect, logged_in_: Expect) -> dict[str, Expect]:
+    return {**dict.fromkeys(ROLES, logged_in_), "anonymous": expect}
+
+
+def staff(expect: Expect) -> dict[str, Expect]:
+    return {**dict.fromkeys(ROLES, expect), "anonymous": TO_LOGIN, "volunteer": FORBIDDEN}
+
+
+def own_centre(expect: Expect) -> dict[str, Expect]:
+    """Centre A's coordinators and admins; B's coordinator may get 403 or 404."""
+    return {
+        "anonymous": TO_LOGIN,
+        "volunteer": FORBIDDEN,
+        "coordinator_a": expect,
+        "coordinator_b": NOT_YOURS,
+        "admin": expect,
+    }
+
+
+def admin_only(expect: Expect) -> dict[str, Expect]:
+    return {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": TO_LOGIN, "admin": expect}
+
+
+# --- The matrix ----------------------------------------------------------------------------
+
+
+def _no_params(world: World) -> dict:
+    return {}
+
+
+def _no_form(world: World) -> dict:
+    return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    rule: str
+    get: dict[str, Expect] | None = None
+    post: dict[str, Expect] | None = None
+    params: Callable[[World], dict] = _no_params
+    form: Callable[[World], dict] = _no_form
+    # Runs (logged in, before the snapshot) to put the world into the state the page needs.
+    prepare: Callable[[object, World], None] | None = None
+    # The one account besides the actor's whose row the route may change (log-in by form).
+    also_changes_user: str | None = None
+
+    def methods(self) -> set[str]:
+        return {m for m in ("GET", "POST") if getattr(self, m.lower()) is not None}
+
+
+def _slug_a(w: World) -> dict:
+    return {"slug": w.centre_a.slug}
+
+
+def _token(w: World) -> dict:
+    return {"token": UNKNOWN_TOKEN}
+
+
+def _day(days_ahead: int) -> str:
+    return (today() + dt.timedelta(days=days_ahead)).isoformat()
+
+
+def _centre_form(w: World) -> dict:
+    # Coordinators' form ignores operator and web address; the admins' form needs them.
+    return {
+        "name": "Zentrum A am Anger",
+        "street": "Anger 1",
+        "postcode": "99084",
+        "town": "Erfurt",
+        "description": "Für alle Familien.",
+        "contact_email": "info@zentrum-a.example",
+        "contact_phone": "+49 361 123456",
+        "operator_id": str(w.operator_a.id),
+        "slug": w.centre_a.slug,
+    }
+
+
+def _pending_totp_secret(client, w: World) -> None:
+    with client.session_transaction() as sess:
+        sess["totp_pending"] = TOTP_SECRET
+
+
+def _volunteer_has_totp(client, w: World) -> None:
+    give_totp(w.volunteer)
+
+
+MATRIX: dict[str, Route] = {
+    # --- public pages
+    "core.index": Route("/", get=everyone(OK)),
+    "core.healthz": Route("/healthz", get=everyone(OK)),
+    "core.privacy": Route("/datenschutz", get=everyone(OK)),
+    "core.accessibility": Route("/barrierefreiheit", get=everyone(OK)),
+    "core.easy_language": Route("/leichte-sprache", get=everyone(OK)),
+    "core.set_language": Route(
+        "/language",
+        post=logged_in(done(HOME, "User"), anonymous=done(HOME)),
+        form=lambda w: {"lang": "en", "next": "/"},
+    ),
+    "centres.list_centres": Route("/zentren/", get=everyone(OK)),
+    "centres.show_centre": Route("/zentren/<slug>", get=everyone(OK), params=_slug_a),
+    # --- accounts: public forms
+    "accounts.login": Route(
+        "/konto/anmelden",
+        get=anonymous_only(OK, done(PROFILE)),
+        post=anonymous_only(done(HOME, "User"), done(PROFILE)),
+        form=lambda w: {"email": w.volunteer.email, "password": PASSWORD},
+        also_changes_user="volunteer",
+    ),
+    "accounts.logout": Route("/konto/abmelden", post=everyone(done(HOME))),
+    "accounts.register": Route(
+        "/konto/registrieren",
+        get=anonymous_only(OK, done(PROFILE)),
+        post=anonymous_only(
+            done(CHECK_MAIL, "User", "Consent", "LoginToken", "OutboxMessage"), done(PROFILE)
+        ),
+        form=lambda w: {
+            "name": "Nora Neumann",
+            "email": "nora.neumann@example.org",
+            "password": "a long and new passphrase",
+            "consent": "y",
+        },
+    ),
+    "accounts.check_mail": Route("/konto/post-unterwegs", get=everyone(OK)),
+    "accounts.resend_confirmation": Route(
+        "/konto/bestaetigung-anfordern",
+        get=everyone(OK),
+        post=everyone(done(CHECK_MAIL, "LoginToken", "OutboxMessage")),
+        form=lambda w: {"email": w.unconfirmed.email},
+    ),
+    "accounts.reset_request": Route(
+        "/konto/passwort-vergessen",
+        get=everyone(OK),
+        post=everyone(done(CHECK_MAIL, "LoginToken", "OutboxMessage")),
+        form=lambda w: {"email": w.volunteer.email},
+    ),
+    # --- accounts: links from mails (an unknown token is refused for everyone)
+    "accounts.confirm_email": Route(
+        "/konto/bestaetigen/<token>", get=everyone(BAD_LINK), post=everyone(BAD_LINK), params=_token
+    ),
+    "accounts.reset_password": Route(
+        "/konto/passwort-neu/<token>",
+        get=everyone(BAD_LINK),
+        post=everyone(BAD_LINK),
+        params=_token,
+        form=lambda w: {"password": "a long and new passphrase"},
+    ),
+    "accounts.confirm_email_change": Route(
+        "/konto/e-mail-bestaetigen/<token>",
+        get=everyone(BAD_LINK),
+        post=everyone(BAD_LINK),
+        params=_token,
+    ),
+    # --- accounts: one's own account (the actor's row only)
+    "accounts.profile": Route("/konto/", get=logged_in(OK)),
+    "accounts.update_profile": Route(
+        "/konto/daten",
+        post=logged_in(done(PROFILE, "User")),
+        form=lambda w: {"name": "Neuer Name", "phone": "0361 123456", "locale": "en"},
+    ),
+    "accounts.change_password": Route(
+        "/konto/passwort",
+        post=logged_in(done(PROFILE, "User", "OutboxMessage")),
+        form=lambda w: {"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+    ),
+    "accounts.change_email": Route(
+        "/konto/e-mail",
+        post=logged_in(done(PROFILE, "LoginToken", "OutboxMessage")),
+        form=lambda w: {"new_email": "new.address@example.org", "email_password": PASSWORD},
+    ),
+    "accounts.reauthenticate": Route(
+        "/konto/passwort-bestaetigen",
+        get=logged_in(OK),
+        post=logged_in(done(PROFILE)),
+        form=lambda w: {"password": PASSWORD},
+    ),
+    "accounts.logout_everywhere": Route(
+        "/konto/ueberall-abmelden", post=logged_in(done(LOGIN, "User"))
+    ),
+    # Staff have TOTP switched on (they must); the volunteer has not, unless prepared.
+    "accounts.totp_setup": Route(
+        "/konto/zwei-faktor/einrichten",
+        get=staff(done(PROFILE)) | {"volunteer": OK},
+        post=staff(done(PROFILE)) | {"volunteer": shown("User", "RecoveryCode")},
+        prepare=_pending_totp_secret,
+        form=lambda w: {"code": pyotp.TOTP(TOTP_SECRET).now()},
+    ),
+    "accounts.totp_verify": Route(
+        "/konto/zwei-faktor",
+        get=logged_in(done(HOME), volunteer=done(TOTP_SETUP)),
+        post=logged_in(done(HOME), volunteer=done(TOTP_SETUP)),
+        form=lambda w: {"code": "123456"},
+    ),
+    "accounts.recovery_login": Route(
+        "/konto/wiederherstellung",
+        get=logged_in(done(HOME)),
+        post=logged_in(done(HOME)),
+        form=lambda w: {"code": "aaaa-bbbb-cccc"},
+    ),
+    "accounts.recovery_codes": Route(
+        "/konto/zwei-faktor/wiederherstellungscodes",
+        get=logged_in(OK),
+        post=logged_in(shown("RecoveryCode")),
+        prepare=_volunteer_has_totp,
+    ),
+    "accounts.totp_disable": Route(
+        "/konto/zwei-faktor/ausschalten",
+        get=logged_in(OK),
+        # Staff are refused by the service (they must keep the second factor).
+        post=logged_in(done(PROFILE), volunteer=done(PROFILE, "User", "RecoveryCode")),
+        prepare=_volunteer_has_totp,
+    ),
+    # --- centres: the coordinators' area
+    "centres.my_centres": Route("/meine-zentren", get=staff(OK)),
+    "centres.edit_centre": Route(
+        "/zentren/<slug>/bearbeiten",
+        get=own_centre(OK),
+        post=own_centre(done(EDIT_A, "Centre")),
+        params=_slug_a,
+        form=_centre_form,
+    ),
+    "centres.add_closing_day": Route(
+        "/zentren/<slug>/schliesstage",
+        post=own_centre(done(EDIT_A, "ClosingDay")),
+        params=_slug_a,
+        form=lambda w: {"day": _day(20), "reason": "Teamtag"},
+    ),
+    "centres.remove_closing_day": Route(
+        "/zentren/<slug>/schliesstage/<int:day_id>/entfernen",
+        post=own_centre(done(EDIT_A, "ClosingDay")),
+        params=lambda w: {"slug": w.centre_a.slug, "day_id": w.day_a.id},
+    ),
+    "centres.accept_invitation": Route(
+        "/einladung/<token>",
+        get=everyone(NO_INVITATION),
+        post=everyone(NO_INVITATION),
+        params=_token,
+        form=lambda w: {"name": "Irgendwer", "password": "a long and new passphrase"},
+    ),
+    # --- administration
+    "admin.dashboard": Route("/verwaltung/", get=admin_only(OK)),
+    "admin.create_operator": Route(
+        "/verwaltung/traeger-anlegen",
+        get=admin_only(OK),
+        post=admin_only(done(DASHBOARD, "Operator")),
+        form=lambda w: {"name": "Träger Neu"},
+    ),
+    "admin.edit_operator": Route(
+        "/verwaltung/traeger/<int:operator_id>",
+        get=admin_only(OK),
+        post=admin_only(done(DASHBOARD, "Operator")),
+        params=lambda w: {"operator_id": w.operator_a.id},
+        form=lambda w: {"name": "Träger Ahorn umbenannt"},
+    ),
+    "admin.create_centre": Route(
+        "/verwaltung/zentrum-anlegen",
+        get=admin_only(OK),
+        post=admin_only(done("/verwaltung/zentren/zentrum-neu", "Centre")),
+        form=lambda w: {
+            "name": "Zentrum Neu",
+            "town": "Jena",
+            "operator_id": str(w.operator_a.id),
+            "slug": "zentrum-neu",
+        },
+    ),
+    "admin.centre_detail": Route("/verwaltung/zentren/<slug>", get=admin_only(OK), params=_slug_a),
+    "admin.invite_coordinator": Route(
+        "/verwaltung/zentren/<slug>/einladen",
+        post=admin_only(done(ADMIN_A, "Invitation", "OutboxMessage")),
+        params=_slug_a,
+        form=lambda w: {"email": "kim.neu@example.org", "name": "Kim Neu"},
+    ),
+    "admin.remove_coordinator": Route(
+        "/verwaltung/zentren/<slug>/koordination/<int:user_id>/entfernen",
+        post=admin_only(done(ADMIN_A, "CentreMembership")),
+        params=lambda w: {"slug": w.centre_a.slug, "user_id": w.coordinator_a.id},
+    ),
+    "admin.resend_invitation": Route(
+        "/verwaltung/einladungen/<int:invitation_id>/erneut-senden",
+        post=admin_only(done(DASHBOARD, "Invitation", "OutboxMessage")),
+        params=lambda w: {"invitation_id": w.invitation_a.id},
+    ),
+    "admin.withdraw_invitation": Route(
+        "/verwaltung/einladungen/<int:invitation_id>/zurueckziehen",
+        post=admin_only(done(DASHBOARD, "Invitation")),
+        params=lambda w: {"invitation_id": w.invitation_a.id},
+    ),
+}
+
+# Not routes anyone decides about: Flask's own file server.
+IGNORED_ENDPOINTS = {"static"}
+
+
+# --- Helpers -------------------------------------------------------------------------------
+
+
+def _url(app, endpoint: str, params: dict, method: str) -> str:
+    """Build the URL and make sure it really reaches ``endpoint``."""
+    adapter = app.url_map.bind("localhost")
+    url = adapter.build(endpoint, params)
+    reached, _args = adapter.match(url, method=method)
+    assert reached == endpoint, f"{url} reaches {reached}, not {endpoint}"
+    return url
+
+
+def _form(route: Route, world: World, method: str) -> dict | None:
+    return route.form(world) if method == "POST" else None
+
+
+def _login(login_as, world: World, role: str):
+    user = world.user(role)
+    return login_as(user) if user is not None else None
+
+
+def _check_answer(response, expect: Expect, what: str) -> None:
+    assert response.status_code in expect.status, (
+        f"{what}: got {response.status_code} (Location {response.headers.get('Location')}), "
+        f"expected {expect}"
+    )
+    if expect.location is not None:
+        target = urlparse(response.headers.get("Location", ""))
+        assert target.path == expect.location, f"{what}: redirected to {target.path}"
+
+
+def _check_nothing_foreign_changed(before, after, world: World, actor, route: Route, what: str):
+    """Centre B and other people's accounts are never touched by a request about centre A."""
+    b = world.centre_b.id
+    assert rows_of_centre(after, b) == rows_of_centre(before, b), f"{what} changed centre B"
+    allowed = {actor.id} if actor is not None else set()
+    if route.also_changes_user:
+        allowed.add(world.user(route.also_changes_user).id)
+    for pk, row in before["User"].items():
+        if pk not in allowed:
+            assert after["User"].get(pk) == row, f"{what} changed the account of user {pk}"
+
+
+def _hidden_links(role: str) -> list[str]:
+    """Doors a role must not even be shown: links to pages that would refuse it."""
+    links = []
+    if role not in ("coordinator_a", "admin"):
+        links.append(f'href="{EDIT_A}')
+    if role != "admin":
+        links.append(f'href="{DASHBOARD}')
+    return links
+
+
+def _check_no_leak(response, world: World, role: str, what: str) -> None:
+    if response.status_code != 200:
+        return
+    body = response.get_data(as_text=True).lower()
+    hidden = [*world.hidden_from(role), *_hidden_links(role)]
+    shown_ = [text for text in hidden if text.lower() in body]
+    assert not shown_, f"{what} shows {shown_}"
+
+
+CASES = [
+    pytest.param(endpoint, role, method, id=f"{endpoint}-{role}-{method}")
+    for endpoint, route in MATRIX.items()
+    for method in sorted(route.methods())
+    for role in ROLES
+]
+
+
+# --- Tests ---------------------------------------------------------------------------------
+
+
+def test_every_route_is_in_the_matrix(app):
+    """A new route, a new method on a route, or a changed URL needs a decision here first."""
+    seen, problems = set(), []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in IGNORED_ENDPOINTS:
+            continue
+        route = MATRIX.get(rule.endpoint)
+        if route is None:
+            problems.append(f"{rule.rule} ({rule.endpoint}) has no MATRIX entry: who may use it?")
+            continue
+        if rule.endpoint in seen:
+            problems.append(f"{rule.endpoint} has more than one rule: add each to the matrix")
+        seen.add(rule.endpoint)
+        if rule.rule != route.rule:
+            problems.append(f"{rule.endpoint} is now at {rule.rule}, the matrix says {route.rule}")
+        methods = set(rule.methods) - {"HEAD", "OPTIONS"}
+        if methods != route.methods():
+            problems.append(
+                f"{rule.endpoint} accepts {sorted(methods)}, the matrix covers "
+                f"{sorted(route.methods())}"
+            )
+    problems += [f"{e} is in the matrix but no longer a route" for e in set(MATRIX) - seen]
+    assert not problems, "\n".join(problems)
+
+
+def test_matrix_states_every_role_and_refusals_change_nothing():
+    for endpoint, route in MATRIX.items():
+        for method in route.methods():
+            expectations = getattr(route, method.lower())
+            assert set(expectations) == set(ROLES), f"{endpoint} {method}: roles missing"
+            for role, expect in expectations.items():
+                where = f"{endpoint} {method} as {role}"
+                if method == "GET" or expect.refused:
+                    assert not expect.changes, f"{where} may not change anything"
+                if expect.refused:
+                    assert all(code in (302, 400, 403, 404, 410) for code in expect.status), where
+    # The roles the security baseline names are all in the matrix.
+    assert ROLES == ("anonymous", "volunteer", "coordinator_a", "coordinator_b", "admin")
+
+
+@pytest.mark.parametrize(("endpoint", "role", "method"), CASES)
+def test_route_as_role(app, client, login_as, monkeypatch, endpoint, role, method):
+    use_fast_hashing(monkeypatch)
+    world = build_world()
+    route = MATRIX[endpoint]
+    expect = getattr(route, method.lower())[role]
+    actor = world.user(role)
+    _login(login_as, world, role)
+    if route.prepare is not None:
+        route.prepare(client, world)
+    url = _url(app, endpoint, route.params(world), method)
+    what = f"{method} {url} as {role}"
+
+    before = snapshot()
+    response = client.open(url, method=method, data=_form(route, world, method))
+    after = snapshot()
+
+    _check_answer(response, expect, what)
+    assert changed_tables(before, after) == set(expect.changes), (
+        f"{what}: changed {sorted(changed_tables(before, after))}, expected {expect}"
+    )
+    _check_nothing_foreign_changed(before, after, world, actor, route, what)
+    _check_no_leak(response, world, role, what)
+
+
+# --- Editing an id in the URL: centre B's slug with centre A's objects, and unknown ids ------
+
+SWAPPED = [
+    # An object of one centre under the address of the other ("a"/"b": see _resolve).
+    ("centres.remove_closing_day", "coordinator_b", lambda w: {"slug": "zentrum-b", "day_id": "a"}),
+    ("centres.remove_closing_day", "coordinator_a", lambda w: {"slug": "zentrum-a", "day_id": "b"}),
+    ("centres.remove_closing_day", "admin", lambda w: {"slug": "zentrum-b", "day_id": "a"}),
+    ("admin.remove_coordinator", "admin", lambda w: {"slug": "zentrum-b", "user_id": "a"}),
+    ("admin.remove_coordinator", "admin", lambda w: {"slug": "zentrum-a", "user_id": "b"}),
+]
+
+
+def _resolve(world: World, params: dict) -> dict:
+    """``"a"``/``"b"`` stand for the object of that centre the parameter names."""
+    objects = {
+        "day_id": {"a": world.day_a, "b": world.day_b},
+        "user_id": {"a": world.coordinator_a, "b": world.coordinator_b},
+    }
+    return {k: objects[k][v].id if k in objects else v for k, v in params.items()}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role", "params"),
+    [pytest.param(*case, id=f"{case[0]}-{case[1]}-{i}") for i, case in enumerate(SWAPPED)],
+)
+def test_object_of_another_centre_under_this_centres_address_is_not_found(
+    app, client, login_as, endpoint, role, params
+):
+    world = build_world()
+    login_as(world.user(role))
+    url = _url(app, endpoint, _resolve(world, params(world)), "POST")
+    before = snapshot()
+    response = client.post(url, data=MATRIX[endpoint].form(world))
+    assert response.status_code == 404, f"POST {url} as {role}: {response.status_code}"
+    assert changed_tables(before, snapshot()) == set()
+
+
+def _path_args(rule: str) -> dict[str, str]:
+    """``{name: converter}`` of a rule's path parameters (the matrix's rules are checked
+    against ``app.url_map`` above, so this needs no app at collection time)."""
+    return {name: conv or "default" for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule)}
+
+
+UNKNOWN_CASES = [
+    pytest.param(endpoint, arg, method, id=f"{endpoint}-{arg}-{method}")
+    for endpoint, route in MATRIX.items()
+    for arg in sorted(_path_args(route.rule))
+    if arg != "token"  # an unknown token is already what the matrix sends
+    for method in sorted(route.methods())
+]
+
+
+@pytest.mark.parametrize(("endpoint", "arg", "method"), UNKNOWN_CASES)
+def test_unknown_id_is_not_found_even_for_admins(app, client, login_as, endpoint, arg, method):
+    """The admin may do everything, so a refusal here can only come from the missing object."""
+    world = build_world()
+    login_as(world.admin)
+    route = MATRIX[endpoint]
+    params = route.params(world)
+    params[arg] = 999_999 if _path_args(route.rule)[arg] == "int" else "gibt-es-nicht"
+    url = _url(app, endpoint, params, method)
+    before = snapshot()
+    response = client.open(url, method=method, data=_form(route, world, method))
+    assert response.status_code == 404, f"{method} {url}: {response.status_code}"
+    assert changed_tables(before, snapshot()) == set()
+
+
+def test_coordinator_cannot_smuggle_admin_fields_into_the_centre_form(app, client, login_as):
+    """The operator and web address are the admins' to change: extra form fields are ignored."""
+    world = build_world()
+    login_as(world.coordinator_a)
+    form = _centre_form(world) | {"slug": "gekapert", "operator_id": str(world.operator_b.id)}
+    response = client.post(EDIT_A, data=form)
+    assert response.status_code == 302
+    assert urlparse(response.headers["Location"]).path == EDIT_A
+    centre = Centre.get_by_id(world.centre_a.id)
+    assert (centre.name, centre.slug) == ("Zentrum A am Anger", "zentrum-a")
+    assert centre.operator_id == world.operator_a.id
