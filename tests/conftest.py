@@ -21,6 +21,19 @@ from volunteer_app.db import all_models, db, make_database
 
 pytest_plugins = ["tests.mailserver"]
 
+
+def _seeded_categories() -> list[tuple[str, str]]:
+    """The rows migration 0004 seeds (the SQLite template keeps them; PostgreSQL re-creates)."""
+    from playhouse.migrations import Migration
+
+    from config import Config
+
+    for m in Migration.load_directory(Config.MIGRATIONS_DIR):
+        if m.name.startswith("0004_"):
+            return m.load().BUILTIN_CATEGORIES
+    raise LookupError("migration 0004 not found")
+
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REQUIRED = os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("REQUIRE_BROWSER") == "1"
 
@@ -82,11 +95,12 @@ def pg_database():
 
 def _truncate_pg(database) -> None:
     """Empty every table but keep the rows migrations seed (the built-in categories)."""
-    tables = ", ".join(
-        f'"{m._meta.table_name}"' for m in all_models() if m._meta.table_name != "category"
-    )
+    from volunteer_app.activities.models import Category
+
+    tables = ", ".join(f'"{m._meta.table_name}"' for m in all_models())
     database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    database.execute_sql("DELETE FROM category WHERE key IS NULL")
+    for key, name in _seeded_categories():
+        Category.create(key=key, name=name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -36,6 +36,7 @@ from volunteer_app.accounts.forms import (
 from volunteer_app.common.errors import DomainError, InvalidToken
 from volunteer_app.common.urls import safe_next
 from volunteer_app.extensions import limiter
+from volunteer_app.volunteers.queries import needs_profile
 
 bp = Blueprint("accounts", __name__, url_prefix="/konto")
 
@@ -255,6 +256,7 @@ def _profile_page(**forms):
         consents=queries.consents_of(user),
         codes_left=queries.recovery_codes_left(user) if user.has_totp else None,
         button_form=ConfirmForm(formdata=None),
+        needs_volunteer_profile=needs_profile(user),
         **forms,
     )
 

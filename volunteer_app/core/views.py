@@ -9,13 +9,18 @@ from volunteer_app.accounts import services as account_services
 from volunteer_app.centres import queries as centre_queries
 from volunteer_app.common.urls import safe_next
 from volunteer_app.db import db
+from volunteer_app.volunteers import queries as volunteer_queries
 
 bp = Blueprint("core", __name__)
 
 
 @bp.get("/")
 def index():
-    return render_template("core/index.html", centres=centre_queries.centres_overview())
+    return render_template(
+        "core/index.html",
+        centres=centre_queries.centres_overview(),
+        needs_volunteer_profile=volunteer_queries.needs_profile(current_user),
+    )
 
 
 @bp.get("/healthz")
