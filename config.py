@@ -78,6 +78,12 @@ class Config:
     # Development only: demo staff may skip the second factor.
     DEMO_STAFF_SKIP_2FA = _bool("DEMO_STAFF_SKIP_2FA")
 
+    # Slots of recurring activities are generated this many days ahead (a daily job extends it).
+    SLOT_HORIZON_DAYS = _int("SLOT_HORIZON_DAYS", 90)
+
+    # Extended police certificate: at most this old when inspected (DOMAIN.md).
+    CERTIFICATE_MAX_AGE_MONTHS = _int("CERTIFICATE_MAX_AGE_MONTHS", 3)
+
     PROXY_COUNT = _int("PROXY_COUNT", 0)
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None

@@ -14,32 +14,26 @@ requests and seconds, talks to 127.0.0.1 only, and stops the server it started.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
-import itertools
 import json
 import os
-import platform
 import re
-import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-START_TIMEOUT = 30.0
-REQUEST_TIMEOUT = 10.0
+from _common import (
+    DEFAULT_PG,
+    HOST,
+    app_env,
+    flask,
+    get,
+    gunicorn,
+    machine,
+    postgres_database,
+    postgres_reachable,
+    run_load,
+)
 
 
 @dataclass
@@ -55,149 +49,6 @@ class RouteResult:
     p95_ms: float
 
 
-# --- Databases --------------------------------------------------------------------------------
-
-
-def pg_connect(server_url: str, timeout: int):
-    import psycopg2
-
-    parsed = urlparse(server_url)
-    return psycopg2.connect(
-        dbname=parsed.path.lstrip("/") or "postgres",
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        connect_timeout=timeout,
-    )
-
-
-@contextlib.contextmanager
-def postgres_database(server_url: str):
-    """A private database on the server, dropped at the end (like tests/conftest.py)."""
-    admin = pg_connect(server_url, timeout=5)
-    admin.autocommit = True
-    name = f"thekiz_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunparse(urlparse(server_url)._replace(path="/" + name))
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def postgres_reachable(server_url: str) -> str | None:
-    """None if we can connect, else the reason."""
-    try:
-        pg_connect(server_url, timeout=3).close()
-    except Exception as exc:  # any failure means "skip PostgreSQL"
-        return str(exc).strip().splitlines()[0]
-    return None
-
-
-# --- App set-up -------------------------------------------------------------------------------
-
-
-def app_env(database_url: str, workdir: Path, app_env_name: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "APP_ENV": app_env_name,
-            "FLASK_APP": "wsgi.py",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "BASE_URL": "https://thekiz.invalid",
-            "HUEY_URL": f"sqlite:///{workdir / 'huey.db'}",
-            # Nothing is delivered (no job consumer runs); production insists on smtp.
-            "MAIL_BACKEND": "smtp",
-            "MAIL_SERVER": HOST,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    return env
-
-
-def flask(args: list[str], env: dict[str, str]) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "flask", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int, workdir: Path):
-    port = free_port()
-    log = (workdir / "gunicorn.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"{HOST}:{port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    "gunicorn exited:\n" + (workdir / "gunicorn.log").read_text()[-2000:]
-                )
-            with contextlib.suppress(OSError):
-                if get(port, "/healthz")[0] == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer /healthz within {START_TIMEOUT} s")
-            time.sleep(0.2)
-        yield port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-# --- Load -------------------------------------------------------------------------------------
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
-    try:
-        conn.request("GET", path, headers={"Accept-Language": "de"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 def centre_path(port: int) -> str | None:
     for page in ("/", "/zentren/"):
         status, body = get(port, page)
@@ -208,48 +59,11 @@ def centre_path(port: int) -> str | None:
     return None
 
 
-def percentile(sorted_values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, round(pct / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
 def measure(port: int, path: str, requests: int, concurrency: int, max_seconds: float):
     """Send up to ``requests`` GETs from ``concurrency`` threads, stopping at ``max_seconds``."""
     for _ in range(min(20, requests)):  # warm-up: imports, template cache, pool connections
         get(port, path)
-    tickets = itertools.count()
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.monotonic() + max_seconds
-
-    def worker():
-        nonlocal errors
-        while time.monotonic() < deadline:
-            with lock:
-                if next(tickets) >= requests:
-                    return
-            started = time.perf_counter()
-            try:
-                status, _ = get(port, path)
-            except OSError:
-                status = 0
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if status != 200:
-                    errors += 1
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for future in [pool.submit(worker) for _ in range(concurrency)]:
-            future.result()
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return len(latencies), errors, wall, latencies
+    return run_load(lambda _n: get(port, path)[0] == 200, requests, concurrency, max_seconds)
 
 
 def run_backend(backend: str, database_url: str, workdir: Path, args) -> list[RouteResult]:
@@ -266,37 +80,24 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> list[Ro
         else:
             print(f"[{backend}] no centre link found on / or /zentren/", file=sys.stderr)
         for route, path in routes:
-            count, errors, wall, lat = measure(
-                port, path, args.requests, args.concurrency, args.route_seconds
-            )
+            load = measure(port, path, args.requests, args.concurrency, args.route_seconds)
             results.append(
                 RouteResult(
                     backend=backend,
                     route=route,
                     path=path,
-                    requests=count,
-                    errors=errors,
-                    seconds=round(wall, 2),
-                    rps=round(count / wall, 1) if wall else 0.0,
-                    p50_ms=round(percentile(lat, 50) * 1000, 1),
-                    p95_ms=round(percentile(lat, 95) * 1000, 1),
+                    requests=load.count,
+                    errors=load.errors,
+                    seconds=round(load.wall, 2),
+                    rps=round(load.rps, 1),
+                    p50_ms=load.ms(50),
+                    p95_ms=load.ms(95),
                 )
             )
-            print(f"[{backend}] {path}: {count} requests in {wall:.1f} s", file=sys.stderr)
+            print(
+                f"[{backend}] {path}: {load.count} requests in {load.wall:.1f} s", file=sys.stderr
+            )
     return results
-
-
-def machine() -> str:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} CPUs ({cpu or platform.machine()}), {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}"
-    )
 
 
 def print_table(results: list[RouteResult], args, load_before: float) -> None:

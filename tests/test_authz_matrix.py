@@ -28,6 +28,13 @@ import pytest
 
 from tests.factories import PASSWORD
 from tests.factories_accounts import TOTP_SECRET, use_fast_hashing
+from tests.factories_activities import (
+    authz_activity_form,
+    authz_centre_a,
+    authz_planning,
+    authz_schedule_form,
+    authz_slot_form,
+)
 from tests.factories_authz import (
     ROLES,
     World,
@@ -37,6 +44,14 @@ from tests.factories_authz import (
     rows_of_centre,
     snapshot,
 )
+from tests.factories_coordination import (
+    authz_centre,
+    authz_desk,
+    authz_signup,
+    authz_slot,
+    authz_volunteer,
+)
+from tests.factories_signups import authz_signed_up, authz_slot_a
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import today
 
@@ -113,6 +128,14 @@ def own_centre(expect: Expect) -> dict[str, Expect]:
 
 def admin_only(expect: Expect) -> dict[str, Expect]:
     return {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": TO_LOGIN, "admin": expect}
+
+
+# A roster action: the sign-up and the slot's count change, logged and mailed.
+DESK_SIGNUP_CHANGE = Expect(
+    (302,), changes=frozenset({"Signup", "Slot", "AuditEntry", "OutboxMessage"})
+)
+# The sign-up changes (logged and mailed) but the slot's count stays as it was.
+DESK_SIGNUP_ONLY = Expect((302,), changes=frozenset({"Signup", "AuditEntry", "OutboxMessage"}))
 
 
 # --- The matrix ----------------------------------------------------------------------------
@@ -377,6 +400,188 @@ MATRIX: dict[str, Route] = {
         "/verwaltung/einladungen/<int:invitation_id>/zurueckziehen",
         post=admin_only(done(DASHBOARD, "Invitation")),
         params=lambda w: {"invitation_id": w.invitation_a.id},
+    ),
+    # --- volunteers: everyone's own profile (staff may have one too)
+    "volunteers.edit_profile": Route(
+        "/mein-engagement/profil",
+        get=logged_in(OK),
+        post=logged_in(
+            done(
+                "/mein-engagement/profil",
+                "VolunteerProfile",
+                "ReachableCentre",
+                "AvailabilityWindow",
+            )
+        ),
+        form=lambda w: {
+            "open_to_anything": "y",
+            "centre_ids": str(w.centre_a.id),
+            "windows-0-weekday": "1",
+            "windows-0-start": "14:00",
+            "windows-0-end": "18:00",
+            "max_per_week": "2",
+            "max_per_month": "6",
+            "languages": "de",
+            "reminder_hours": "24",
+        },
+    ),
+    # --- activities: planning (centre A's activity, schedule, slot and own category)
+    "activities.categories": Route(
+        "/zentren/<slug>/kategorien",
+        get=own_centre(OK),
+        post=own_centre(done("/zentren/zentrum-a/kategorien", "Category")),
+        params=_slug_a,
+        form=lambda w: {"name": "Begleitung"},
+    ),
+    "activities.delete_category": Route(
+        "/zentren/<slug>/kategorien/<int:category_id>/entfernen",
+        post=own_centre(done("/zentren/zentrum-a/kategorien", "Category")),
+        params=lambda w: {"slug": w.centre_a.slug, "category_id": authz_planning(w).category.id},
+    ),
+    "activities.list_activities": Route(
+        "/zentren/<slug>/angebote/", get=own_centre(OK), params=_slug_a
+    ),
+    "activities.create_activity": Route(
+        "/zentren/<slug>/angebote/neu",
+        get=own_centre(OK),
+        post=own_centre(Expect((302,), changes=frozenset({"Activity"}))),
+        params=authz_centre_a,
+        form=authz_activity_form,
+    ),
+    "activities.show_activity": Route(
+        "/zentren/<slug>/angebote/<int:activity_id>",
+        get=own_centre(OK),
+        params=lambda w: {"slug": w.centre_a.slug, "activity_id": authz_planning(w).activity.id},
+    ),
+    "activities.edit_activity": Route(
+        "/zentren/<slug>/angebote/<int:activity_id>/bearbeiten",
+        get=own_centre(OK),
+        post=own_centre(Expect((302,), changes=frozenset({"Activity"}))),
+        params=lambda w: {"slug": w.centre_a.slug, "activity_id": authz_planning(w).activity.id},
+        form=authz_activity_form,
+    ),
+    "activities.add_schedule": Route(
+        "/zentren/<slug>/angebote/<int:activity_id>/termine/neu",
+        get=own_centre(OK),
+        post=own_centre(Expect((302,), changes=frozenset({"Series", "Slot"}))),
+        params=lambda w: {"slug": w.centre_a.slug, "activity_id": authz_planning(w).activity.id},
+        form=authz_schedule_form,
+    ),
+    "activities.edit_slot": Route(
+        "/termine/<int:slot_id>/bearbeiten",
+        get=own_centre(OK),
+        post=own_centre(Expect((302,), changes=frozenset({"Slot"}))),
+        params=lambda w: {"slot_id": authz_planning(w).slot.id},
+        form=authz_slot_form,
+    ),
+    "activities.edit_following": Route(
+        "/termine/<int:slot_id>/folgende-bearbeiten",
+        get=own_centre(OK),
+        post=own_centre(Expect((302,), changes=frozenset({"Series", "Slot"}))),
+        params=lambda w: {"slot_id": authz_planning(w).slot.id},
+        form=lambda w: authz_schedule_form(w, prefix="following-"),
+    ),
+    "activities.cancel_slot": Route(
+        "/termine/<int:slot_id>/absagen",
+        get=own_centre(OK),
+        post=own_centre(Expect((302,), changes=frozenset({"Slot", "AuditEntry"}))),
+        params=lambda w: {"slot_id": authz_planning(w).slot.id},
+    ),
+    # --- signups: the volunteer pages (every logged-in person signs up only themself)
+    "signups.browse": Route("/termine/", get=logged_in(OK)),
+    "signups.my_slots": Route("/meine-termine", get=logged_in(OK)),
+    "signups.show_slot": Route("/termine/<int:slot_id>", get=logged_in(OK), params=authz_slot_a),
+    "signups.sign_up": Route(
+        "/termine/<int:slot_id>/anmelden",
+        post=logged_in(Expect((302,), changes=frozenset({"Signup", "Slot", "OutboxMessage"}))),
+        params=authz_slot_a,
+    ),
+    "signups.cancel": Route(
+        "/termine/<int:slot_id>/abmelden",
+        post=logged_in(
+            Expect((302,), changes=frozenset({"Signup", "Slot", "OutboxMessage", "AuditEntry"}))
+        ),
+        params=authz_slot_a,
+        prepare=authz_signed_up,
+    ),
+    # --- coordination: the centre desk (centre A's roster, checks and log)
+    "coordination.dashboard": Route(
+        "/zentren/<slug>/planung", get=own_centre(OK), params=authz_centre
+    ),
+    "coordination.roster": Route(
+        "/termine/<int:slot_id>/besetzung", get=own_centre(OK), params=authz_slot
+    ),
+    "coordination.roster_print": Route(
+        "/termine/<int:slot_id>/besetzung/drucken", get=own_centre(OK), params=authz_slot
+    ),
+    "coordination.roster_export": Route(
+        "/termine/<int:slot_id>/besetzung.csv", get=own_centre(OK), params=authz_slot
+    ),
+    "coordination.assign": Route(
+        "/termine/<int:slot_id>/besetzung/zuweisen",
+        post=own_centre(DESK_SIGNUP_CHANGE),
+        params=authz_slot,
+        form=lambda w: {"volunteer_id": str(authz_desk(w).newcomer.id)},
+    ),
+    "coordination.unassign": Route(
+        "/termine/<int:slot_id>/besetzung/<int:signup_id>/entfernen",
+        # The freed place goes to the first on the waiting list: the slot's count stays.
+        post=own_centre(DESK_SIGNUP_ONLY),
+        params=authz_signup("confirmed"),
+    ),
+    "coordination.approve": Route(
+        "/termine/<int:slot_id>/besetzung/<int:signup_id>/bestaetigen",
+        post=own_centre(DESK_SIGNUP_CHANGE),
+        params=authz_signup("pending"),
+    ),
+    "coordination.decline": Route(
+        "/termine/<int:slot_id>/besetzung/<int:signup_id>/ablehnen",
+        post=own_centre(DESK_SIGNUP_ONLY),
+        params=authz_signup("pending"),
+    ),
+    "coordination.promote": Route(
+        "/termine/<int:slot_id>/besetzung/<int:signup_id>/nachruecken",
+        post=own_centre(DESK_SIGNUP_CHANGE),
+        params=authz_signup("waiting"),
+    ),
+    "coordination.attendance": Route(
+        "/termine/<int:slot_id>/besetzung/<int:signup_id>/anwesenheit",
+        post=own_centre(Expect((302,), changes=frozenset({"Signup", "AuditEntry"}))),
+        params=authz_signup("past_signup", slot="past"),
+        form=lambda w: {"attendance": "attended", "hours": "2"},
+    ),
+    "coordination.change_capacity": Route(
+        "/termine/<int:slot_id>/besetzung/plaetze",
+        # Raising the number fills the free place from the waiting list.
+        post=own_centre(DESK_SIGNUP_CHANGE),
+        params=authz_slot,
+        form=lambda w: {"capacity": "3"},
+    ),
+    "coordination.volunteers": Route(
+        "/zentren/<slug>/ehrenamtliche", get=own_centre(OK), params=authz_centre
+    ),
+    "coordination.volunteer_checks": Route(
+        "/zentren/<slug>/ehrenamtliche/<int:user_id>", get=own_centre(OK), params=authz_volunteer
+    ),
+    "coordination.record_certificate": Route(
+        "/zentren/<slug>/ehrenamtliche/<int:user_id>/fuehrungszeugnis",
+        post=own_centre(Expect((302,), changes=frozenset({"CertificateCheck", "AuditEntry"}))),
+        params=authz_volunteer,
+        form=lambda w: {"certificate_date": _day(-20), "inspected_on": _day(-1), "eligible": "yes"},
+    ),
+    "coordination.record_measles": Route(
+        "/zentren/<slug>/ehrenamtliche/<int:user_id>/masernschutz",
+        post=own_centre(Expect((302,), changes=frozenset({"MeaslesProof", "AuditEntry"}))),
+        params=authz_volunteer,
+        form=lambda w: {"shown_on": _day(-1), "proof_ok": "yes"},
+    ),
+    "coordination.certificate_letter": Route(
+        "/zentren/<slug>/ehrenamtliche/<int:user_id>/bestaetigung",
+        get=own_centre(OK),
+        params=authz_volunteer,
+    ),
+    "coordination.audit_log": Route(
+        "/zentren/<slug>/protokoll", get=own_centre(OK), params=authz_centre
     ),
 }
 

@@ -1,7 +1,7 @@
 """Translations: every string has German, the catalogue compiles, dates are Berlin time.
 
-The German catalogue is merged from ``volunteer_app/translations/parts/*.de.po``; when a
-string is missing, the failure prints it as a ready-to-fill PO entry.
+``make extract-messages`` refreshes the catalogues from the code; when a string is missing,
+the failure prints it as a ready-to-fill PO entry.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def test_every_string_has_a_german_translation_with_the_same_placeholders():
     if missing:
         report.append(
             f"{len(missing)} string(s) have no German translation in {os.path.relpath(GERMAN_PO, ROOT)}"
-            " (empty, fuzzy or absent). Add them to a parts/*.de.po file:\n\n"
+            " (empty, fuzzy or absent). Run `make extract-messages`, then translate:\n\n"
             + "\n\n".join(_po_entry(m) for m in missing)
         )
     if wrong:

@@ -19,7 +19,7 @@ mail_templates = factories_notifications.mail_templates
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LAYOUT = ROOT / "templates" / "emails" / "_layout.html"
-PO_PART = ROOT / "volunteer_app" / "translations" / "parts" / "notifications.de.po"
+GERMAN_PO = ROOT / "volunteer_app" / "translations" / "de" / "LC_MESSAGES" / "messages.po"
 
 CONTEXT = {
     "title": "Ihr Einsatz beim Gartentag",
@@ -83,7 +83,7 @@ def _layout_msgids() -> set[str]:
 
 
 def test_every_layout_string_has_a_german_translation():
-    with PO_PART.open("rb") as fh:
+    with GERMAN_PO.open("rb") as fh:
         catalog = read_po(fh)
     german = {m.id: m.string for m in catalog if m.id}
     needed = _layout_msgids() | {"Message"}  # "Message": queue_mail's fallback subject

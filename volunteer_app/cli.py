@@ -113,6 +113,39 @@ def jobs_retry_failed_mail(days):
     click.echo(f"{count} failed message(s) queued again.")
 
 
+@jobs_cli.command("send-reminders")
+def jobs_send_reminders():
+    """Queue reminders for slots starting within each volunteer's reminder time."""
+    from volunteer_app.notifications import reminders
+
+    with connection():
+        result = reminders.send_reminders()
+    click.echo(f"Reminders queued: {result.sent} (already taken by another run: {result.skipped}).")
+
+
+@jobs_cli.command("send-digest")
+def jobs_send_digest():
+    """Queue today's digest of unfilled slots for each coordinator (once per Berlin date)."""
+    from volunteer_app.notifications import digest
+
+    with connection():
+        result = digest.send_digests()
+    click.echo(
+        f"Digests queued: {result.sent}, already sent today: {result.already_sent}, "
+        f"nothing to report: {result.nothing_to_report}."
+    )
+
+
+@jobs_cli.command("extend-slots")
+def jobs_extend_slots():
+    """Create the slots of running schedules up to the rolling horizon (idempotent)."""
+    from volunteer_app.activities import services
+
+    with connection():
+        result = services.extend_slots()
+    click.echo(f"Created {result.slots} slot(s) in {result.series} schedule(s).")
+
+
 def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_cli)

@@ -116,3 +116,63 @@ def send_mail(limit: int = 100):
     """On demand (e.g. right after a service queued an urgent mail)."""
     result = run_send_mail(limit=limit)
     return {"sent": result.sent, "failed": result.failed, "retrying": result.retrying}
+
+
+def at_berlin_time(hour: int, minute: int = 0):
+    """A periodic-task schedule at a Berlin wall-clock time, right across DST changes.
+
+    huey runs with ``utc=True`` and hands its validators naive UTC times, so a crontab
+    would fire at a UTC hour (08:00 Berlin in summer, 07:00 in winter).
+    """
+    from volunteer_app.common.time import to_berlin
+
+    def validate(timestamp) -> bool:
+        local = to_berlin(timestamp)
+        return local.hour == hour and local.minute == minute
+
+    return validate
+
+
+def run_send_reminders():
+    """Queue due reminders (the body of the periodic task and of ``flask jobs send-reminders``)."""
+    from volunteer_app.notifications import reminders
+
+    with job_context():
+        return reminders.send_reminders()
+
+
+@huey.periodic_task(crontab(minute="*/10"), name="send_reminders_periodically")
+def send_reminders_periodically():
+    """Every 10 minutes: reminders by each volunteer's preference."""
+    run_send_reminders()
+
+
+def run_send_digest():
+    """Queue today's coordinator digests (once per coordinator and Berlin date)."""
+    from volunteer_app.notifications import digest
+
+    with job_context():
+        return digest.send_digests()
+
+
+@huey.periodic_task(at_berlin_time(7, 0), name="send_digest_daily")
+def send_digest_daily():
+    """Every day at 07:00 Berlin time: the coordinators' digest of unfilled slots."""
+    run_send_digest()
+
+
+def run_extend_slots():
+    """Create the slots of running schedules up to the horizon (body of the periodic task)."""
+    from volunteer_app.activities import services
+
+    with job_context():
+        result = services.extend_slots()
+    if result.slots:
+        log.info("Slots: created %d in %d schedule(s).", result.slots, result.series)
+    return result
+
+
+@huey.periodic_task(crontab(hour="2", minute="30"), name="extend_slots_daily")
+def extend_slots_daily():
+    """Every night: keep the rolling horizon of slots filled (running twice adds nothing)."""
+    run_extend_slots()

@@ -18,6 +18,10 @@ import holidays
 from volunteer_app.common.time import BERLIN, UTC
 
 MAX_OCCURRENCES = 500
+# A safety net for rules that never end: no walk looks at more candidate dates than this.
+MAX_CANDIDATES = 10_000
+RECURRENCES = ("once", "weekly", "monthly")
+NTH_CHOICES = (1, 2, 3, 4, -1)
 
 
 class WallClockError(ValueError):
@@ -39,6 +43,16 @@ class Rule:
     until: dt.date | None = None
     count: int | None = None
 
+    @property
+    def weekday(self) -> int:
+        """The weekday of weekly and monthly rules (0 = Monday): that of the first date."""
+        return self.start_date.weekday()
+
+    @property
+    def monthly_nth(self) -> int:
+        """Monthly: which weekday of the month (1..4, -1 = last); default the first date's."""
+        return self.nth or min((self.start_date.day - 1) // 7 + 1, 4)
+
 
 @dataclass(frozen=True)
 class Occurrence:
@@ -59,14 +73,26 @@ def berlin_to_utc(day: dt.date, time: dt.time) -> dt.datetime:
     return first.astimezone(UTC).replace(tzinfo=None)
 
 
+def utc_to_berlin(value: dt.datetime) -> dt.datetime:
+    """A naive-UTC timestamp as naive Berlin wall-clock time."""
+    return value.replace(tzinfo=UTC).astimezone(BERLIN).replace(tzinfo=None)
+
+
 @cache
-def thuringian_holidays(year: int) -> dict[dt.date, str]:
-    """Public holidays in Thuringia (incl. Weltkindertag on 20 September)."""
-    return dict(holidays.Germany(subdiv="TH", years=year, language="de"))
+def thuringian_holidays(year: int, language: str = "de") -> dict[dt.date, str]:
+    """Public holidays in Thuringia (incl. Weltkindertag on 20 September), named in
+    ``language`` ("de" or "en")."""
+    lang = "en_US" if language.startswith("en") else "de"
+    return dict(holidays.Germany(subdiv="TH", years=year, language=lang))
 
 
 def is_holiday(day: dt.date) -> bool:
     return day in thuringian_holidays(day.year)
+
+
+def holiday_name(day: dt.date, language: str = "de") -> str | None:
+    """The holiday's name on ``day`` in Thuringia, or None."""
+    return thuringian_holidays(day.year, language).get(day)
 
 
 def nth_weekday(year: int, month: int, weekday: int, nth: int) -> dt.date | None:
@@ -82,6 +108,7 @@ def nth_weekday(year: int, month: int, weekday: int, nth: int) -> dt.date | None
 
 
 def _candidate_dates(rule: Rule) -> Iterator[dt.date]:
+    """Every date the rule names, before holidays, closing days and ``count`` are applied."""
     if rule.recurrence == "once":
         yield rule.start_date
         return
@@ -92,8 +119,7 @@ def _candidate_dates(rule: Rule) -> Iterator[dt.date]:
             yield day
             day += step
     elif rule.recurrence == "monthly":
-        weekday = rule.start_date.weekday()
-        nth = rule.nth or ((rule.start_date.day - 1) // 7 + 1)
+        weekday, nth = rule.weekday, rule.monthly_nth
         year, month = rule.start_date.year, rule.start_date.month
         while True:
             day = nth_weekday(year, month, weekday, nth)
@@ -106,45 +132,95 @@ def _candidate_dates(rule: Rule) -> Iterator[dt.date]:
         raise ValueError(f"unknown recurrence {rule.recurrence!r}")
 
 
+def walk(
+    rule: Rule,
+    horizon: dt.date,
+    closed: Iterable[dt.date] = (),
+    skip_holidays: bool = True,
+) -> Iterator[tuple[dt.date, bool]]:
+    """``(date, held)`` for each candidate date up to ``horizon`` (inclusive) and the rule's end.
+
+    ``held`` is False for a Thuringian public holiday or one of the ``closed`` days.
+    ``count`` counts the dates that are held: skipped dates don't use one up.
+    """
+    closed = set(closed)
+    held = 0
+    for seen, day in enumerate(_candidate_dates(rule)):
+        if day > horizon or (rule.until and day > rule.until) or seen >= MAX_CANDIDATES:
+            return
+        if rule.count is not None and held >= rule.count:
+            return
+        if day in closed or (skip_holidays and is_holiday(day)):
+            yield day, False
+            continue
+        held += 1
+        yield day, True
+
+
+def held_dates(
+    rule: Rule, horizon: dt.date, closed: Iterable[dt.date] = (), skip_holidays: bool = True
+) -> list[dt.date]:
+    """The dates on which the rule takes place, up to ``horizon``."""
+    return [day for day, held in walk(rule, horizon, closed, skip_holidays) if held]
+
+
+def occurrence_on(rule: Rule, day: dt.date) -> Occurrence:
+    """The UTC start and end of the rule's occurrence on ``day``.
+
+    Raises WallClockError if the start or end falls into a DST gap or fold.
+    """
+    start = berlin_to_utc(day, rule.start_time)
+    end_day = day if rule.end_time > rule.start_time else day + dt.timedelta(days=1)
+    end = berlin_to_utc(end_day, rule.end_time)
+    return Occurrence(day, start, end)
+
+
 def occurrences(
     rule: Rule,
     horizon: dt.date,
     closed: Iterable[dt.date] = (),
     skip_holidays: bool = True,
+    since: dt.date | None = None,
 ) -> list[Occurrence]:
-    """The occurrences of a rule up to ``horizon`` (inclusive).
+    """The occurrences of a rule up to ``horizon`` (inclusive), from ``since`` on if given.
 
     Public holidays in Thuringia and the centre's ``closed`` days are skipped; ``count``
-    counts the occurrences that take place (skipped dates don't use one up).
+    counts the occurrences that take place (skipped dates don't use one up), always from
+    the rule's first date. At most MAX_OCCURRENCES are returned.
     Raises WallClockError if any occurrence starts or ends in a DST gap or fold.
     """
-    closed = set(closed)
     result: list[Occurrence] = []
-    held = 0
-    for day in _candidate_dates(rule):
-        if day > horizon or (rule.until and day > rule.until):
-            break
-        if rule.count is not None and held >= rule.count:
-            break
+    for day in held_dates(rule, horizon, closed, skip_holidays):
+        if since is not None and day < since:
+            continue
         if len(result) >= MAX_OCCURRENCES:
             break
-        if day in closed or (skip_holidays and is_holiday(day)):
-            continue
-        held += 1
-        start = berlin_to_utc(day, rule.start_time)
-        end_day = day if rule.end_time > rule.start_time else day + dt.timedelta(days=1)
-        end = berlin_to_utc(end_day, rule.end_time)
-        result.append(Occurrence(day, start, end))
+        result.append(occurrence_on(rule, day))
     return result
 
 
-def skipped_dates(rule: Rule, horizon: dt.date, closed: Iterable[dt.date] = ()) -> list[dt.date]:
+def skipped_dates(
+    rule: Rule, horizon: dt.date, closed: Iterable[dt.date] = (), skip_holidays: bool = True
+) -> list[dt.date]:
     """Dates the rule would have had but that are skipped (for showing the coordinator)."""
-    closed = set(closed)
-    out = []
-    for day in _candidate_dates(rule):
-        if day > horizon or (rule.until and day > rule.until) or len(out) > MAX_OCCURRENCES:
-            break
-        if day in closed or is_holiday(day):
-            out.append(day)
-    return out
+    return [day for day, held in walk(rule, horizon, closed, skip_holidays) if not held][
+        :MAX_OCCURRENCES
+    ]
+
+
+def check_wall_clock(
+    rule: Rule, horizon: dt.date, closed: Iterable[dt.date] = (), skip_holidays: bool = True
+) -> None:
+    """Raise WallClockError for the first held date (up to ``horizon``) whose start or end
+    falls into a DST gap or fold — so that a rule is refused before any slot exists."""
+    for day in held_dates(rule, horizon, closed, skip_holidays):
+        occurrence_on(rule, day)
+
+
+def last_date(rule: Rule, closed: Iterable[dt.date] = (), skip_holidays: bool = True):
+    """The last held date of a rule that ends (``until`` or ``count``), else None."""
+    if rule.recurrence != "once" and rule.until is None and rule.count is None:
+        return None
+    horizon = rule.until or dt.date.max
+    days = held_dates(rule, horizon, closed, skip_holidays)
+    return days[-1] if days else None

@@ -14,6 +14,7 @@ ACTIONS = (
     "signup.attendance",
     "slot.cancelled",
     "slot.moved",
+    "slot.capacity",
     "check.certificate",
     "check.measles",
 )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from peewee import JOIN
+
+from volunteer_app.accounts.models import User
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 
 # An inspection is repeated every five years (§72a SGB VIII practice); configurable later.
@@ -45,3 +49,66 @@ def measles_map(centre_id: int) -> dict[int, MeaslesProof]:
     return {
         m.volunteer_id: m for m in MeaslesProof.select().where(MeaslesProof.centre == centre_id)
     }
+
+
+# --- Status for the coordinators' pages --------------------------------------------------
+
+CERTIFICATE_STATES = ("valid", "expired", "not_eligible", "missing")
+
+
+@dataclass(frozen=True)
+class CertificateStatus:
+    """Where a volunteer stands with the certificate at one centre on one day.
+
+    ``state``: valid (eligible, inspection still valid on the day), expired (eligible, but
+    the five years have run out), not_eligible, missing (no inspection recorded).
+    """
+
+    state: str
+    valid_until: dt.date | None = None
+    inspected_on: dt.date | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.state == "valid"
+
+
+def certificate_status(check: CertificateCheck | None, on: dt.date) -> CertificateStatus:
+    """The status a (possibly absent) check gives on the given date."""
+    if check is None or check.id is None:
+        return CertificateStatus("missing")
+    if not check.eligible:
+        return CertificateStatus("not_eligible", inspected_on=check.inspected_on)
+    until = certificate_valid_until(check)
+    state = "valid" if until is not None and check.inspected_on <= on < until else "expired"
+    return CertificateStatus(state, valid_until=until, inspected_on=check.inspected_on)
+
+
+def present(row, attr: str):
+    """A row joined with LEFT OUTER JOIN: the joined instance, or None when nothing matched."""
+    joined = getattr(row, attr, None)
+    return joined if joined is not None and joined.id is not None else None
+
+
+def checks_of(
+    volunteer_id: int, centre_id: int
+) -> tuple[CertificateCheck | None, MeaslesProof | None]:
+    """This centre's certificate check and measles proof of the volunteer, each with the
+    person who recorded it (``inspected_by`` / ``recorded_by``), one query each."""
+    inspector = User.alias()
+    check = (
+        CertificateCheck.select(CertificateCheck, inspector)
+        .join(inspector, JOIN.LEFT_OUTER, on=(CertificateCheck.inspected_by == inspector.id))
+        .where(
+            (CertificateCheck.volunteer == volunteer_id) & (CertificateCheck.centre == centre_id)
+        )
+        .first()
+    )
+    recorder = User.alias()
+    measles = (
+        MeaslesProof.select(MeaslesProof, recorder)
+        .join(recorder, JOIN.LEFT_OUTER, on=(MeaslesProof.recorded_by == recorder.id))
+        .where((MeaslesProof.volunteer == volunteer_id) & (MeaslesProof.centre == centre_id))
+        .first()
+    )
+    return check, measles

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -22,4 +22,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute link from the configured BASE_URL, never from the Host header."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    if has_request_context():
+        return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    # Jobs and threads have no request: build the path from the URL map directly.
+    adapter = current_app.url_map.bind("localhost", url_scheme="https")
+    return current_app.config["BASE_URL"] + adapter.build(endpoint, values, force_external=False)

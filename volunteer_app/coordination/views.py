@@ -1,5 +1,343 @@
-"""Routes of the coordination feature (being built)."""
+"""The coordinator desk: dashboard, roster, attendance, exports, checks and audit log."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from babel.dates import format_skeleton
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, format_decimal, format_time, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from volunteer_app.audit.queries import centre_log
+from volunteer_app.centres.forms import ActionForm, apply_domain_error
+from volunteer_app.centres.queries import can_manage, centre_by_slug, today
+from volunteer_app.checks import services as checks
+from volunteer_app.checks.forms import CertificateCheckForm, MeaslesProofForm
+from volunteer_app.checks.queries import certificate_status, checks_of
+from volunteer_app.common.errors import DomainError
+from volunteer_app.common.time import to_berlin
+from volunteer_app.coordination import queries
+from volunteer_app.coordination.export import roster_csv
+from volunteer_app.coordination.forms import AssignForm, AttendanceForm, CapacityForm, SearchForm
+from volunteer_app.db import utcnow
+from volunteer_app.signups import services as signups
 
 bp = Blueprint("coordination", __name__)
+
+
+# --- Loading with permission ------------------------------------------------------------
+
+
+def _managed_centre(slug: str):
+    """The centre of a coordinator's page: 404 if unknown, 403 if not theirs."""
+    centre = centre_by_slug(slug) or abort(404)
+    if not can_manage(current_user, centre):
+        abort(403)
+    return centre
+
+
+def _managed_slot(slot_id: int):
+    """A slot with activity and centre: 404 if unknown, 403 if not the actor's centre."""
+    slot = queries.roster_slot(slot_id) or abort(404)
+    if not can_manage(current_user, slot.activity.centre):
+        abort(403)
+    return slot
+
+
+def _page_number() -> int:
+    return request.args.get("seite", 1, type=int)
+
+
+# --- Display helpers (no queries) ----------------------------------------------------------
+
+
+@bp.app_template_filter("slot_day")
+def slot_day(value: dt.datetime) -> str:
+    """A short Berlin weekday and date in the page's language ("Di., 14. Juli")."""
+    return format_skeleton("MMMEd", to_berlin(value), locale=get_locale())
+
+
+@bp.app_template_filter("slot_hours")
+def slot_hours(slot) -> str:
+    """Start and end time in Berlin ("15:00–17:00")."""
+    return f"{format_time(slot.starts_at, 'short')}–{format_time(slot.ends_at, 'short')}"
+
+
+@bp.app_template_filter("tel_href")
+def tel_href(phone: str) -> str:
+    """A ``tel:`` link: digits and a leading plus only."""
+    digits = re.sub(r"[^0-9]", "", phone or "")
+    return "tel:" + ("+" if (phone or "").strip().startswith("+") else "") + digits
+
+
+@bp.app_template_filter("hours")
+def hours(value) -> str:
+    return "" if value is None else format_decimal(value, format="0.##")
+
+
+# --- Dashboard ------------------------------------------------------------------------------
+
+
+@bp.get("/zentren/<slug>/planung")
+@login_required
+def dashboard(slug: str):
+    centre = _managed_centre(slug)
+    board = queries.dashboard(centre.id, today())
+    return render_template("coordination/dashboard.html", centre=centre, board=board)
+
+
+# --- Roster -------------------------------------------------------------------------------
+
+
+@bp.get("/termine/<int:slot_id>/besetzung")
+@login_required
+def roster(slot_id: int):
+    slot = _managed_slot(slot_id)
+    search = SearchForm(request.args)
+    search.validate()
+    return render_template(
+        "coordination/roster.html",
+        slot=slot,
+        category=queries.category_label(slot.activity.category),
+        roster=queries.roster(slot),
+        search=search,
+        matches=queries.search_volunteers(search.term, not_on_slot=slot.id),
+        action_form=ActionForm(formdata=None),
+        capacity_form=CapacityForm(formdata=None, capacity=slot.capacity),
+    )
+
+
+@bp.get("/termine/<int:slot_id>/besetzung/drucken")
+@login_required
+def roster_print(slot_id: int):
+    slot = _managed_slot(slot_id)
+    return render_template(
+        "coordination/roster_print.html", slot=slot, roster=queries.roster(slot), now=utcnow()
+    )
+
+
+@bp.get("/termine/<int:slot_id>/besetzung.csv")
+@login_required
+def roster_export(slot_id: int):
+    slot = _managed_slot(slot_id)
+    filename = f"besetzung-{to_berlin(slot.starts_at):%Y-%m-%d}-{slot.id}.csv"
+    return Response(
+        roster_csv(queries.roster(slot)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _back_to_roster(slot_id: int, anchor: str | None = None):
+    return redirect(url_for(".roster", slot_id=slot_id, _anchor=anchor))
+
+
+def _flash_form_errors(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/zuweisen")
+@login_required
+def assign(slot_id: int):
+    slot = _managed_slot(slot_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    person = queries.volunteer_for_checks(int(form.volunteer_id.data)) or abort(404)
+    try:
+        signups.assign(slot.id, person.id, actor=current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("%(name)s is now confirmed for this slot.", name=person.name), "success")
+    return _back_to_roster(slot.id)
+
+
+def _signup_action(slot_id: int, signup_id: int, action, message: str):
+    """Load the sign-up of this slot, run one sign-up service, flash, back to the roster."""
+    slot = _managed_slot(slot_id)
+    signup = queries.signup_on_slot(signup_id, slot.id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(signup.id, actor=current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(message % {"name": signup.volunteer.name}, "success")
+    return _back_to_roster(slot.id)
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/<int:signup_id>/entfernen")
+@login_required
+def unassign(slot_id: int, signup_id: int):
+    return _signup_action(
+        slot_id, signup_id, signups.unassign, _("%(name)s has been taken off this slot.")
+    )
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/<int:signup_id>/bestaetigen")
+@login_required
+def approve(slot_id: int, signup_id: int):
+    return _signup_action(
+        slot_id, signup_id, signups.approve, _("The sign-up of %(name)s has been approved.")
+    )
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/<int:signup_id>/ablehnen")
+@login_required
+def decline(slot_id: int, signup_id: int):
+    return _signup_action(
+        slot_id, signup_id, signups.decline, _("The sign-up of %(name)s has been declined.")
+    )
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/<int:signup_id>/nachruecken")
+@login_required
+def promote(slot_id: int, signup_id: int):
+    return _signup_action(
+        slot_id, signup_id, signups.promote, _("%(name)s has moved up from the waiting list.")
+    )
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/<int:signup_id>/anwesenheit")
+@login_required
+def attendance(slot_id: int, signup_id: int):
+    slot = _managed_slot(slot_id)
+    signup = queries.signup_on_slot(signup_id, slot.id) or abort(404)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return _back_to_roster(slot.id, f"person-{signup.id}")
+    try:
+        signups.record_attendance(
+            signup.id, form.attendance.data, form.hours.data, actor=current_user
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Attendance of %(name)s has been saved.", name=signup.volunteer.name), "success")
+    return _back_to_roster(slot.id, f"person-{signup.id}")
+
+
+@bp.post("/termine/<int:slot_id>/besetzung/plaetze")
+@login_required
+def change_capacity(slot_id: int):
+    slot = _managed_slot(slot_id)
+    form = CapacityForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return _back_to_roster(slot.id)
+    try:
+        signups.change_capacity(slot.id, form.capacity.data, actor=current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The number of volunteers needed has been saved."), "success")
+    return _back_to_roster(slot.id)
+
+
+# --- Volunteers and their checks ----------------------------------------------------------
+
+
+@bp.get("/zentren/<slug>/ehrenamtliche")
+@login_required
+def volunteers(slug: str):
+    centre = _managed_centre(slug)
+    search = SearchForm(request.args)
+    search.validate()
+    page = queries.centre_volunteers(centre.id, today(), term=search.term, page=_page_number())
+    known = {line.person.id for line in page.items}
+    others = [p for p in queries.search_volunteers(search.term) if p.id not in known]
+    return render_template(
+        "checks/volunteers.html", centre=centre, page=page, search=search, others=others
+    )
+
+
+def _checks_page(centre, person, certificate_form=None, measles_form=None):
+    check, measles = checks_of(person.id, centre.id)
+    return render_template(
+        "checks/volunteer.html",
+        centre=centre,
+        person=person,
+        check=check,
+        status=certificate_status(check, today()),
+        measles=measles,
+        certificate_form=certificate_form or CertificateCheckForm(formdata=None),
+        measles_form=measles_form or MeaslesProofForm(formdata=None),
+        max_age_months=checks.certificate_max_age_months(),
+    )
+
+
+def _centre_and_volunteer(slug: str, user_id: int):
+    centre = _managed_centre(slug)
+    return centre, queries.volunteer_for_checks(user_id) or abort(404)
+
+
+@bp.get("/zentren/<slug>/ehrenamtliche/<int:user_id>")
+@login_required
+def volunteer_checks(slug: str, user_id: int):
+    return _checks_page(*_centre_and_volunteer(slug, user_id))
+
+
+@bp.post("/zentren/<slug>/ehrenamtliche/<int:user_id>/fuehrungszeugnis")
+@login_required
+def record_certificate(slug: str, user_id: int):
+    centre, person = _centre_and_volunteer(slug, user_id)
+    form = CertificateCheckForm()
+    if form.validate_on_submit():
+        try:
+            checks.record_certificate_check(
+                centre, person.id, **form.check_data(), actor=current_user
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            flash(_("The certificate inspection has been recorded."), "success")
+            return redirect(url_for(".volunteer_checks", slug=centre.slug, user_id=person.id))
+    return _checks_page(centre, person, certificate_form=form)
+
+
+@bp.post("/zentren/<slug>/ehrenamtliche/<int:user_id>/masernschutz")
+@login_required
+def record_measles(slug: str, user_id: int):
+    centre, person = _centre_and_volunteer(slug, user_id)
+    form = MeaslesProofForm()
+    if form.validate_on_submit():
+        try:
+            checks.record_measles_proof(centre, person.id, **form.proof_data(), actor=current_user)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            flash(_("The measles protection note has been recorded."), "success")
+            return redirect(url_for(".volunteer_checks", slug=centre.slug, user_id=person.id))
+    return _checks_page(centre, person, measles_form=form)
+
+
+@bp.get("/zentren/<slug>/ehrenamtliche/<int:user_id>/bestaetigung")
+@login_required
+def certificate_letter(slug: str, user_id: int):
+    centre, person = _centre_and_volunteer(slug, user_id)
+    # The authorities need the letter in German, whatever language the page is shown in.
+    with force_locale("de"):
+        letter = render_template("checks/_letter.html", centre=centre, person=person, today=today())
+    # The letter is our own template's autoescaped output, so it is safe to embed.
+    letter = Markup(letter)  # noqa: S704
+    return render_template("checks/letter.html", centre=centre, person=person, letter=letter)
+
+
+# --- Audit log ------------------------------------------------------------------------------
+
+
+@bp.get("/zentren/<slug>/protokoll")
+@login_required
+def audit_log(slug: str):
+    centre = _managed_centre(slug)
+    page = centre_log(centre.id, _page_number())
+    return render_template("coordination/audit_log.html", centre=centre, page=page)

@@ -5,16 +5,86 @@ Invariants, kept here and in the database: ``0 <= slot.taken = confirmed sign-up
 one row per (slot, volunteer) (UNIQUE); no two overlapping active sign-ups of one
 volunteer (checked under the volunteer's row lock / SQLite's write lock).
 
+Locking (PostgreSQL; on SQLite the IMMEDIATE transaction serialises every writer):
+a function that may create an active sign-up first locks the volunteer's user row,
+then every function locks the slot row before it reads or changes the slot's sign-ups.
+The order is always person -> slot -> sign-up rows, so two transactions never wait for
+each other in a circle, and everything that touches one slot's seats and waitlist runs
+one after the other.
+
 Interface agreed between features — implementation by the sign-ups feature.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import peewee as pw
+from flask import current_app
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import User
-from volunteer_app.activities.models import Slot
-from volunteer_app.signups.models import Signup
+from volunteer_app.activities.models import Activity, Slot
+from volunteer_app.audit import services as audit
+from volunteer_app.centres.models import Centre
+from volunteer_app.centres.queries import can_manage
+from volunteer_app.checks.queries import has_valid_certificate
+from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
+from volunteer_app.common.time import to_berlin
+from volunteer_app.db import is_sqlite, utcnow, write_transaction
+from volunteer_app.notifications.services import queue_mail
+from volunteer_app.signups.models import ACTIVE, ATTENDANCE, Signup
+from volunteer_app.signups.queries import waitlist_position
+
+MIN_CAPACITY = 1
+MAX_CAPACITY = 50  # the same bounds as Activity.volunteers_needed
+MAX_HOURS = Decimal(24)
+
+
+# --- Refusals ------------------------------------------------------------------------------
+
+
+class SlotCancelled(Conflict):
+    """The slot has been cancelled."""
+
+
+class SlotStarted(Conflict):
+    """The slot has started or is over (or, for attendance: has not started yet)."""
+
+
+class OverlapError(Conflict):
+    """The volunteer is already active on another slot at that time."""
+
+
+class CertificateRequired(DomainError):
+    """A child-facing activity and no valid certificate for the centre on that date."""
+
+
+class AlreadySignedUp(Conflict):
+    """An active (or declined) sign-up exists for this slot and person."""
+
+
+class DeadlinePassed(Conflict):
+    """Too late to cancel online."""
+
+
+class SlotFull(Conflict):
+    """No free seat for a coordinator's assignment or promotion."""
+
+
+class WrongState(Conflict):
+    """The sign-up is not in a state this action applies to."""
+
+
+class CapacityTooLow(Conflict):
+    """The new capacity is below the number of confirmed volunteers."""
+
+
+class InvalidInput(DomainError):
+    """A value outside what the action accepts."""
 
 
 @dataclass(frozen=True)
@@ -23,57 +93,635 @@ class SignupResult:
     outcome: str  # "confirmed" | "pending" | "waitlisted"
 
 
+# --- Volunteer actions ---------------------------------------------------------------------
+
+
 def sign_up(slot_id: int, *, actor: User) -> SignupResult:
     """The volunteer (actor) signs up: confirmed if a seat is free and the mode is open,
     pending if the activity needs approval, waitlisted if full. Raises DomainError subclasses
     for: cancelled slot, slot in the past, overlap with another of the actor's slots,
     child-facing activity without a valid certificate, already signed up."""
-    raise NotImplementedError
+    with write_transaction():
+        _lock_person(actor.id)
+        slot = _locked_slot(slot_id)
+        _check_bookable(slot)
+        existing = _signup_of(slot.id, actor.id)
+        if existing is not None and existing.status in ACTIVE:
+            raise AlreadySignedUp(_already_message(existing.status))
+        if existing is not None and existing.status == "declined":
+            raise AlreadySignedUp(
+                _(
+                    "The coordinators have declined your sign-up for this slot. If you have "
+                    "questions, please contact %(contact)s.",
+                    contact=_centre_contact(slot.activity.centre),
+                )
+            )
+        _check_no_overlap(actor, slot, by_coordinator=False)
+        _check_certificate(actor, slot, by_coordinator=False)
+        if slot.activity.signup_mode == "approval":
+            outcome = "pending"
+        elif _take_seat(slot):
+            outcome = "confirmed"
+        else:
+            outcome = "waitlisted"
+        signup = _store(slot, actor, existing, outcome)
+        position = waitlist_position(signup) if outcome == "waitlisted" else None
+        _notify(actor, slot, f"signup_{outcome}", signup=signup, position=position)
+    return SignupResult(signup, outcome)
 
 
 def cancel_signup(signup_id: int, *, actor: User) -> None:
     """The volunteer cancels (until the activity's deadline); a freed seat goes to the
-    first on the waitlist automatically, who is told."""
-    raise NotImplementedError
+    first on the waitlist automatically, who is told.
+
+    The deadline protects the coordinators from a last-minute gap, so it applies to a
+    confirmed seat; leaving a waitlist or withdrawing a pending request is possible until
+    the slot starts.
+    """
+    with write_transaction():
+        row = Signup.get_or_none(Signup.id == signup_id)
+        if row is None or row.volunteer_id != actor.id:
+            raise NotFound(_("We could not find this sign-up."))
+        slot = _locked_slot(row.slot_id)
+        signup = _reload(signup_id)
+        if signup.status not in ACTIVE:
+            raise WrongState(_("This sign-up is not active any more."))
+        now = utcnow()
+        if slot.starts_at <= now:
+            raise SlotStarted(
+                _(
+                    "This slot has already started, so it can no longer be cancelled here. "
+                    "Please contact %(contact)s.",
+                    contact=_centre_contact(slot.activity.centre),
+                )
+            )
+        if signup.status == "confirmed" and now > cancel_deadline(slot):
+            raise DeadlinePassed(
+                ngettext(
+                    "Cancelling online is possible until %(num)s hour before the start. "
+                    "Please tell the centre directly that you cannot come: %(contact)s.",
+                    "Cancelling online is possible until %(num)s hours before the start. "
+                    "Please tell the centre directly that you cannot come: %(contact)s.",
+                    slot.activity.cancel_deadline_hours,
+                    contact=_centre_contact(slot.activity.centre),
+                )
+            )
+        was_confirmed = signup.status == "confirmed"
+        _transition(signup, "cancelled")
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.cancelled",
+            subject=actor,
+            slot_id=slot.id,
+            detail="by volunteer",
+        )
+        _notify(actor, slot, "signup_cancelled", signup=signup, by_coordinator=False)
+        if was_confirmed:
+            _free_seat(slot)
+            _fill_from_waitlist(slot)
+
+
+# --- Coordinator actions -------------------------------------------------------------------
 
 
 def assign(slot_id: int, volunteer_id: int, *, actor: User) -> Signup:
-    """A coordinator assigns a volunteer directly (confirmed; refuses when full/overlap)."""
-    raise NotImplementedError
+    """A coordinator assigns a volunteer directly (confirmed; refuses when full/overlap).
+
+    A waitlisted or pending sign-up of the person is upgraded; a cancelled or declined
+    one is reactivated."""
+    with write_transaction():
+        _require_manager(actor, _slot_or_404(slot_id).activity.centre)
+        volunteer = User.get_or_none((User.id == volunteer_id) & (User.is_active == True))  # noqa: E712
+        if volunteer is None:
+            raise NotFound(_("This person was not found."))
+        _lock_person(volunteer.id)
+        slot = _locked_slot(slot_id)
+        _check_bookable(slot)
+        existing = _signup_of(slot.id, volunteer.id)
+        if existing is not None and existing.status == "confirmed":
+            raise AlreadySignedUp(
+                _("%(name)s is already confirmed for this slot.", name=volunteer.name)
+            )
+        _check_no_overlap(volunteer, slot, by_coordinator=True)
+        _check_certificate(volunteer, slot, by_coordinator=True)
+        if not _take_seat(slot):
+            raise SlotFull(
+                _(
+                    "This slot is full. Raise the number of volunteers needed or remove "
+                    "someone first."
+                )
+            )
+        signup = _store(slot, volunteer, existing, "confirmed", assigned_by=actor)
+        audit.record(
+            slot.activity.centre_id, actor, "signup.assigned", subject=volunteer, slot_id=slot.id
+        )
+        _notify(volunteer, slot, "signup_assigned", signup=signup, actor=actor)
+    return signup
 
 
 def unassign(signup_id: int, *, actor: User) -> None:
     """A coordinator removes a confirmed/pending/waitlisted volunteer; the seat is refilled
     from the waitlist."""
-    raise NotImplementedError
+    with write_transaction():
+        signup, slot = _managed_signup(signup_id, actor)
+        if signup.status not in ACTIVE:
+            raise WrongState(_("This sign-up is not active any more."))
+        if slot.starts_at <= utcnow():
+            raise SlotStarted(_("This slot has already started. Please record attendance instead."))
+        was_confirmed = signup.status == "confirmed"
+        _transition(signup, "cancelled", decided_at=utcnow(), decided_by=actor.id)
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.unassigned",
+            subject=signup.volunteer,
+            slot_id=slot.id,
+            detail=f"was {'confirmed' if was_confirmed else 'not confirmed'}",
+        )
+        _notify(signup.volunteer, slot, "signup_cancelled", signup=signup, by_coordinator=True)
+        if was_confirmed:
+            _free_seat(slot)
+            _fill_from_waitlist(slot)
 
 
 def approve(signup_id: int, *, actor: User) -> Signup:
     """Approve a pending sign-up (confirmed if a seat is free, else waitlisted)."""
-    raise NotImplementedError
+    with write_transaction():
+        signup, slot = _managed_signup(signup_id, actor)
+        if signup.status != "pending":
+            raise WrongState(_("Only a sign-up that waits for approval can be approved."))
+        _check_bookable(slot)
+        outcome = "confirmed" if _take_seat(slot) else "waitlisted"
+        now = utcnow()
+        # A waitlist place is counted from the moment the person is put on the list.
+        _transition(signup, outcome, decided_at=now, decided_by=actor.id, queued_at=now)
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.approved",
+            subject=signup.volunteer,
+            slot_id=slot.id,
+            detail=outcome,
+        )
+        position = waitlist_position(signup) if outcome == "waitlisted" else None
+        _notify(signup.volunteer, slot, "signup_approved", signup=signup, position=position)
+    return signup
 
 
 def decline(signup_id: int, *, actor: User) -> Signup:
     """Decline a pending or waitlisted sign-up."""
-    raise NotImplementedError
+    with write_transaction():
+        signup, slot = _managed_signup(signup_id, actor)
+        if signup.status not in ("pending", "waitlisted"):
+            raise WrongState(
+                _("Only a sign-up that waits for approval or a place can be declined.")
+            )
+        _transition(signup, "declined", decided_at=utcnow(), decided_by=actor.id)
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.declined",
+            subject=signup.volunteer,
+            slot_id=slot.id,
+        )
+        _notify(signup.volunteer, slot, "signup_declined", signup=signup)
+    return signup
 
 
 def promote(signup_id: int, *, actor: User) -> Signup:
     """Move a waitlisted person up (needs a free seat)."""
-    raise NotImplementedError
+    with write_transaction():
+        signup, slot = _managed_signup(signup_id, actor)
+        if signup.status != "waitlisted":
+            raise WrongState(_("Only a person on the waitlist can be moved up."))
+        _check_bookable(slot)
+        if not _take_seat(slot):
+            raise SlotFull(
+                _(
+                    "There is no free place. Raise the number of volunteers needed or "
+                    "remove someone first."
+                )
+            )
+        _transition(signup, "confirmed", decided_at=utcnow(), decided_by=actor.id)
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.promoted",
+            subject=signup.volunteer,
+            slot_id=slot.id,
+        )
+        _notify(signup.volunteer, slot, "signup_moved_up", signup=signup)
+    return signup
 
 
 def record_attendance(signup_id: int, attendance: str, hours, *, actor: User) -> Signup:
-    """attended / no_show, with hours (0–24) for a past slot's confirmed sign-up."""
-    raise NotImplementedError
+    """attended / no_show, with hours (0–24) for a past slot's confirmed sign-up.
+
+    Without hours, "attended" counts the slot's length (at most 24); a no-show counts 0.
+    """
+    with write_transaction():
+        signup, slot = _managed_signup(signup_id, actor)
+        if attendance not in ATTENDANCE:
+            raise InvalidInput(_("Please choose attended or did not come."), field="attendance")
+        if signup.status != "confirmed":
+            raise WrongState(_("Attendance can only be recorded for confirmed volunteers."))
+        if slot.starts_at > utcnow():
+            raise SlotStarted(_("Attendance can be recorded once the slot has started."))
+        value = _hours(hours, slot) if attendance == "attended" else Decimal("0.00")
+        _transition(signup, "confirmed", attendance=attendance, hours=value)
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.attendance",
+            subject=signup.volunteer,
+            slot_id=slot.id,
+            detail=f"{attendance} {value}",
+        )
+    return signup
 
 
 def change_capacity(slot_id: int, capacity: int, *, actor: User) -> Slot:
     """Raise (fills from the waitlist) or lower (refused below the confirmed count)."""
-    raise NotImplementedError
+    with write_transaction():
+        slot = _locked_slot(slot_id)
+        _require_manager(actor, slot.activity.centre)
+        if (
+            not isinstance(capacity, int)
+            or isinstance(capacity, bool)
+            or not MIN_CAPACITY <= capacity <= MAX_CAPACITY
+        ):
+            raise InvalidInput(
+                _(
+                    "Please enter a number of volunteers from %(min)s to %(max)s.",
+                    min=MIN_CAPACITY,
+                    max=MAX_CAPACITY,
+                ),
+                field="capacity",
+            )
+        if slot.status != "scheduled":
+            raise SlotCancelled(_("This slot has been cancelled."))
+        if slot.starts_at <= utcnow():
+            raise SlotStarted(_("This slot has already started or is over."))
+        changed = (
+            Slot.update(capacity=capacity, updated_at=utcnow())
+            .where((Slot.id == slot.id) & (Slot.taken <= capacity))
+            .execute()
+        )
+        if not changed:
+            raise CapacityTooLow(
+                ngettext(
+                    "%(num)s volunteer is confirmed for this slot. Please remove someone "
+                    "before you lower the number to %(capacity)s.",
+                    "%(num)s volunteers are confirmed for this slot. Please remove someone "
+                    "before you lower the number to %(capacity)s.",
+                    slot.taken,
+                    capacity=capacity,
+                ),
+                field="capacity",
+            )
+        previous, slot.capacity = slot.capacity, capacity
+        if _CAPACITY_ACTION in audit.ACTIONS:
+            audit.record(
+                slot.activity.centre_id,
+                actor,
+                _CAPACITY_ACTION,
+                slot_id=slot.id,
+                detail=f"{previous} -> {capacity}",
+            )
+        _fill_from_waitlist(slot)
+    return slot
+
+
+# The audit log has no action for a capacity change yet (audit/services.py is shared);
+# the entry is written as soon as the action is added there.
+_CAPACITY_ACTION = "slot.capacity"
 
 
 def cancel_slot_signups(slot: Slot, *, actor: User) -> list[Signup]:
     """Called by the activities feature inside its transaction when a slot is cancelled:
-    tells everyone active on it. Returns the sign-ups affected."""
-    raise NotImplementedError
+    tells everyone active on it. Returns the sign-ups affected.
+
+    Each returned sign-up has status "cancelled" and keeps its earlier status in
+    ``previous_status``. ``slot.taken`` is set to 0 in the database and on the object.
+    """
+    with write_transaction():
+        locked = _locked_slot(slot.id)
+        _require_manager(actor, locked.activity.centre)
+        affected = list(
+            Signup.select(Signup, User)
+            .join(User, on=(Signup.volunteer == User.id))
+            .where((Signup.slot == locked.id) & Signup.status.in_(ACTIVE))
+            .order_by(Signup.id)
+        )
+        if affected:
+            Signup.update(status="cancelled").where(
+                Signup.id.in_([s.id for s in affected])
+            ).execute()
+        Slot.update(taken=0).where(Slot.id == locked.id).execute()
+        slot.taken = locked.taken = 0
+        for signup in affected:
+            signup.previous_status, signup.status = signup.status, "cancelled"
+            _notify(signup.volunteer, locked, "signup_slot_cancelled", signup=signup)
+    return affected
+
+
+# --- Helpers -------------------------------------------------------------------------------
+
+
+def cancel_deadline(slot: Slot) -> dt.datetime:
+    """Until when (naive UTC) a confirmed volunteer may cancel online."""
+    return slot.starts_at - dt.timedelta(hours=slot.activity.cancel_deadline_hours)
+
+
+def _lock_person(user_id: int) -> None:
+    """Serialise everything that may create an active sign-up for this person (PostgreSQL)."""
+    if not is_sqlite():
+        list(User.select(User.id).where(User.id == user_id).for_update())
+
+
+def _slot_with_centre(slot_id: int) -> pw.ModelSelect:
+    return (
+        Slot.select(Slot, Activity, Centre)
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .join(Centre, on=(Activity.centre == Centre.id))
+        .where(Slot.id == slot_id)
+    )
+
+
+def _locked_slot(slot_id: int) -> Slot:
+    """The slot with its activity and centre; on PostgreSQL its row stays locked until the
+    transaction ends, so every change to its seats and waitlist happens one after another."""
+    query = _slot_with_centre(slot_id)
+    if not is_sqlite():
+        query = query.for_update(of=Slot)
+    slot = query.first()
+    if slot is None:
+        raise NotFound(_("This slot does not exist."))
+    return slot
+
+
+def _slot_or_404(slot_id: int) -> Slot:
+    """The slot without a lock: to check permission before any lock is taken."""
+    slot = _slot_with_centre(slot_id).first()
+    if slot is None:
+        raise NotFound(_("This slot does not exist."))
+    return slot
+
+
+def _reload(signup_id: int) -> Signup:
+    signup = (
+        Signup.select(Signup, User)
+        .join(User, on=(Signup.volunteer == User.id))
+        .where(Signup.id == signup_id)
+        .first()
+    )
+    if signup is None:
+        raise NotFound(_("We could not find this sign-up."))
+    return signup
+
+
+def _managed_signup(signup_id: int, actor: User) -> tuple[Signup, Slot]:
+    """A sign-up and its locked slot, for a coordinator of the slot's centre."""
+    row = Signup.get_or_none(Signup.id == signup_id)
+    if row is None:
+        raise NotFound(_("We could not find this sign-up."))
+    slot = _locked_slot(row.slot_id)
+    _require_manager(actor, slot.activity.centre)
+    signup = _reload(signup_id)  # read again under the lock: it may have changed meanwhile
+    signup.slot = slot
+    return signup, slot
+
+
+def _require_manager(actor: User | None, centre: Centre) -> None:
+    if actor is None or not can_manage(actor, centre):
+        raise NotAllowed(_("Only the coordinators of this centre may do this."))
+
+
+def _signup_of(slot_id: int, volunteer_id: int) -> Signup | None:
+    return Signup.get_or_none((Signup.slot == slot_id) & (Signup.volunteer == volunteer_id))
+
+
+def _check_bookable(slot: Slot) -> None:
+    if slot.status != "scheduled":
+        raise SlotCancelled(_("This slot has been cancelled. Please choose another date."))
+    if slot.starts_at <= utcnow():
+        raise SlotStarted(
+            _("This slot has already started or is over. Please choose a date in the future.")
+        )
+
+
+def _check_no_overlap(volunteer: User, slot: Slot, *, by_coordinator: bool) -> None:
+    clash = (
+        Signup.select(Signup, Slot, Activity)
+        .join(Slot, on=(Signup.slot == Slot.id))
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .where(
+            (Signup.volunteer == volunteer.id)
+            & Signup.status.in_(ACTIVE)
+            & (Signup.slot != slot.id)
+            & (Slot.status == "scheduled")
+            & (Slot.starts_at < slot.ends_at)
+            & (Slot.ends_at > slot.starts_at)
+        )
+        .order_by(Slot.starts_at)
+        .first()
+    )
+    if clash is None:
+        return
+    other = clash.slot
+    when = format_datetime(other.starts_at, "short")
+    if by_coordinator:
+        message = _(
+            '%(name)s is already signed up for "%(title)s" at that time (%(when)s).',
+            name=volunteer.name,
+            title=other.activity.title,
+            when=when,
+        )
+    else:
+        message = _(
+            'You are already signed up for "%(title)s" at that time (%(when)s). '
+            "Please cancel that first or choose another date.",
+            title=other.activity.title,
+            when=when,
+        )
+    raise OverlapError(message)
+
+
+def _check_certificate(volunteer: User, slot: Slot, *, by_coordinator: bool) -> None:
+    activity = slot.activity
+    if not activity.is_child_facing:
+        return
+    day = to_berlin(slot.starts_at).date()
+    if has_valid_certificate(volunteer.id, activity.centre_id, day):
+        return
+    if by_coordinator:
+        message = _(
+            "%(name)s has no extended police certificate inspected by this centre that is "
+            "valid on this date. Please record the inspection first.",
+            name=volunteer.name,
+        )
+    else:
+        message = _(
+            "This activity is with children, so it needs an extended police certificate "
+            "(erweitertes Führungszeugnis) that %(centre)s has seen. Ask the centre for a "
+            "confirmation letter and apply for the certificate at your town hall: for "
+            "volunteers it is free of charge. Once the centre has inspected it, you can "
+            "sign up.",
+            centre=activity.centre.name,
+        )
+    raise CertificateRequired(message)
+
+
+def _already_message(status: str) -> str:
+    if status == "waitlisted":
+        return _("You are already on the waitlist for this slot.")
+    if status == "pending":
+        return _("You have already signed up; the coordinators will confirm it soon.")
+    return _("You are already signed up for this slot.")
+
+
+def _take_seat(slot: Slot) -> bool:
+    """One conditional update: its row count says whether a seat was free."""
+    taken = (
+        Slot.update(taken=Slot.taken + 1)
+        .where((Slot.id == slot.id) & (Slot.taken < Slot.capacity) & (Slot.status == "scheduled"))
+        .execute()
+    )
+    if taken:
+        slot.taken += 1
+    return bool(taken)
+
+
+def _free_seat(slot: Slot) -> None:
+    freed = (
+        Slot.update(taken=Slot.taken - 1).where((Slot.id == slot.id) & (Slot.taken > 0)).execute()
+    )
+    if freed:
+        slot.taken -= 1
+
+
+def _fill_from_waitlist(slot: Slot) -> list[Signup]:
+    """Give free seats to the first on the waitlist (by queued_at, then id); tell each.
+
+    For a child-facing activity, people whose certificate is no longer valid on the
+    slot's date are passed over (they stay on the list).
+    """
+    promoted: list[Signup] = []
+    if slot.status != "scheduled" or slot.starts_at <= utcnow():
+        return promoted
+    waiting = (
+        Signup.select(Signup, User)
+        .join(User, on=(Signup.volunteer == User.id))
+        .where((Signup.slot == slot.id) & (Signup.status == "waitlisted"))
+        .order_by(Signup.queued_at, Signup.id)
+    )
+    activity = slot.activity
+    day = to_berlin(slot.starts_at).date()
+    for first in waiting:
+        if activity.is_child_facing and not has_valid_certificate(
+            first.volunteer_id, activity.centre_id, day
+        ):
+            continue
+        if not _take_seat(slot):
+            break
+        _transition(first, "confirmed")
+        audit.record(
+            activity.centre_id,
+            None,
+            "signup.promoted",
+            subject=first.volunteer,
+            slot_id=slot.id,
+            detail="automatic from the waitlist",
+        )
+        _notify(first.volunteer, slot, "signup_moved_up", signup=first)
+        promoted.append(first)
+    return promoted
+
+
+def _transition(signup: Signup, status: str, **fields) -> None:
+    """Change a sign-up that is still in the state it was read in (else: changed meanwhile)."""
+    changed = (
+        Signup.update(status=status, **fields)
+        .where((Signup.id == signup.id) & (Signup.status == signup.status))
+        .execute()
+    )
+    if not changed:
+        raise Conflict(_("This sign-up was changed in the meantime. Please reload the page."))
+    signup.status = status
+    for name, value in fields.items():
+        setattr(signup, name, value)
+
+
+def _store(
+    slot: Slot, volunteer: User, existing: Signup | None, status: str, assigned_by=None
+) -> Signup:
+    """Insert the sign-up, or reactivate the person's earlier row (one per slot and person)."""
+    now = utcnow()
+    fields = {
+        "status": status,
+        "queued_at": now,
+        "decided_at": now if assigned_by else None,
+        "decided_by": getattr(assigned_by, "id", None),
+        "assigned_by": getattr(assigned_by, "id", None),
+        "attendance": None,
+        "hours": None,
+        "reminded_at": None,
+    }
+    if existing is None:
+        try:
+            signup = Signup.create(slot=slot.id, volunteer=volunteer.id, **fields)
+        except pw.IntegrityError as exc:
+            # Unreachable under the person's lock; the UNIQUE index is the last line.
+            raise AlreadySignedUp(_already_message("confirmed")) from exc
+    else:
+        _transition(existing, status, **{k: v for k, v in fields.items() if k != "status"})
+        signup = existing
+    signup.volunteer = volunteer
+    signup.slot = slot
+    return signup
+
+
+def _hours(hours, slot: Slot) -> Decimal:
+    if hours is None or hours == "":
+        length = Decimal((slot.ends_at - slot.starts_at).total_seconds()) / 3600
+        return min(length, MAX_HOURS).quantize(Decimal("0.01"))
+    try:
+        value = Decimal(str(hours))
+    except (InvalidOperation, ValueError):
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 <= value <= MAX_HOURS:
+        raise InvalidInput(_("Please enter the hours as a number from 0 to 24."), field="hours")
+    return value.quantize(Decimal("0.01"))
+
+
+def _centre_contact(centre: Centre) -> str:
+    """How to reach a centre, for refusals that send the volunteer there."""
+    ways = [w for w in (centre.contact_phone, centre.contact_email) if w]
+    if ways:
+        return _("%(centre)s (%(ways)s)", centre=centre.name, ways=", ".join(ways))
+    return _("the coordinators of %(centre)s", centre=centre.name)
+
+
+def slot_link(slot_id: int) -> str:
+    """The slot page's address from BASE_URL (mails are also written outside requests)."""
+    path = current_app.url_map.bind("localhost").build("signups.show_slot", {"slot_id": slot_id})
+    return current_app.config["BASE_URL"] + path
+
+
+def _notify(volunteer: User, slot: Slot, template: str, **context) -> None:
+    """Queue a sign-up mail in the volunteer's language (inside the caller's transaction)."""
+    activity = slot.activity
+    deadline = cancel_deadline(slot)
+    queue_mail(
+        volunteer.email,
+        template,
+        locale=volunteer.locale,
+        user=volunteer,
+        slot=slot,
+        activity=activity,
+        centre=activity.centre,
+        link=slot_link(slot.id),
+        deadline=deadline if deadline > utcnow() else None,  # None: too late to cancel online
+        **context,
+    )

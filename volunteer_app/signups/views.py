@@ -1,5 +1,136 @@
-"""Routes of the signups feature (being built)."""
+"""Volunteer pages: browse open slots, a slot's page, signing up and cancelling, my slots."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from volunteer_app.checks.queries import has_valid_certificate
+from volunteer_app.common.errors import DomainError, NotFound
+from volunteer_app.common.time import to_berlin
+from volunteer_app.common.urls import safe_next
+from volunteer_app.db import utcnow
+from volunteer_app.signups import queries, services
+from volunteer_app.signups.forms import ActionForm, SlotFilterForm
 
 bp = Blueprint("signups", __name__)
+
+PER_PAGE = 30
+MAX_PAGE = 1000
+
+
+@bp.get("/termine/")
+@login_required
+def browse():
+    centres, categories = queries.filter_choices()
+    form = SlotFilterForm(request.args, centres=centres, categories=categories)
+    form.validate()
+    filters = form.filters()
+    page = min(max(request.args.get("seite", 1, type=int), 1), MAX_PAGE)
+    profile = queries.fit_profile(current_user) if filters.fits_me else None
+    slots, has_next = queries.browse_slots(
+        filters, viewer=current_user, profile=profile, page=page, per_page=PER_PAGE
+    )
+    # Only the filters travel into the page links (never url_for's own "_external" etc.).
+    args = {k: v for k, v in request.args.items() if k in form.data}
+    return render_template(
+        "signups/browse.html",
+        form=form,
+        slots=slots,
+        page=page,
+        has_next=has_next,
+        args=args,
+        profile=profile,
+    )
+
+
+@bp.get("/termine/<int:slot_id>")
+@login_required
+def show_slot(slot_id: int):
+    slot = queries.slot_details(slot_id) or abort(404)
+    signup = queries.my_signup(slot.id, current_user.id)
+    waiting = signup is not None and signup.status == "waitlisted"
+    activity, now, deadline = slot.activity, utcnow(), services.cancel_deadline(slot)
+    return render_template(
+        "signups/slot.html",
+        slot=slot,
+        signup=signup,
+        position=queries.waitlist_position(signup) if waiting else None,
+        started=slot.starts_at <= now,
+        deadline=deadline,
+        past_deadline=now > deadline,
+        needs_certificate=activity.is_child_facing
+        and not has_valid_certificate(
+            current_user.id, activity.centre_id, to_berlin(slot.starts_at).date()
+        ),
+        form=ActionForm(formdata=None),
+    )
+
+
+@bp.post("/termine/<int:slot_id>/anmelden")
+@login_required
+def sign_up(slot_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.sign_up(slot_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(*_outcome_flash(result))
+    return redirect(url_for(".show_slot", slot_id=slot_id))
+
+
+@bp.post("/termine/<int:slot_id>/abmelden")
+@login_required
+def cancel(slot_id: int):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    signup = queries.my_signup(slot_id, current_user.id) or abort(404)
+    try:
+        services.cancel_signup(signup.id, actor=current_user)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Your sign-up has been cancelled. We have sent you a confirmation."), "success")
+    return redirect(safe_next(form.next.data, url_for(".show_slot", slot_id=slot_id)))
+
+
+@bp.get("/meine-termine")
+@login_required
+def my_slots():
+    return render_template(
+        "signups/my_slots.html",
+        upcoming=queries.my_upcoming(current_user),
+        past=queries.my_past(current_user),
+        total_hours=queries.my_hours(current_user),
+        format_hours=lambda hours: format_decimal(hours, "#,##0.##"),
+    )
+
+
+def _outcome_flash(result: services.SignupResult) -> tuple[str, str]:
+    if result.outcome == "confirmed":
+        return _("You are signed up. Thank you! We have sent you a confirmation."), "success"
+    if result.outcome == "pending":
+        return (
+            _(
+                "Thank you! The coordinators will confirm your sign-up. You will get an "
+                "e-mail as soon as they have decided."
+            ),
+            "success",
+        )
+    return (
+        _(
+            "This slot is full, so you are on the waitlist (place %(position)s). We will "
+            "e-mail you as soon as a place becomes free for you.",
+            position=queries.waitlist_position(result.signup),
+        ),
+        "warning",
+    )

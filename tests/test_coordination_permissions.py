@@ -1,0 +1,211 @@
+"""Who may open and change the coordinator desk: every page, every role, ids edited in URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories_centres import english, switch_user
+from tests.factories_coordination import World
+from volunteer_app.activities.models import Slot
+from volunteer_app.audit.models import AuditEntry
+from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+from volunteer_app.notifications.models import OutboxMessage
+from volunteer_app.signups.models import Signup
+
+CHECK = {"certificate_date": "2020-01-01", "inspected_on": "2020-01-10", "eligible": "yes"}
+MEASLES = {"shown_on": "2021-05-05", "proof_ok": "yes"}
+
+# (method, url template, form data); {slot}, {past}, {signup}, {pending}, {waiting},
+# {past_signup}, {volunteer} are ids of centre A's objects, {slug} is centre A's.
+GETS = [
+    "/zentren/{slug}/planung",
+    "/termine/{slot}/besetzung",
+    "/termine/{slot}/besetzung?q=Vera",
+    "/termine/{slot}/besetzung/drucken",
+    "/termine/{slot}/besetzung.csv",
+    "/zentren/{slug}/ehrenamtliche",
+    "/zentren/{slug}/ehrenamtliche?q=Vera",
+    "/zentren/{slug}/ehrenamtliche/{volunteer}",
+    "/zentren/{slug}/ehrenamtliche/{volunteer}/bestaetigung",
+    "/zentren/{slug}/protokoll",
+]
+POSTS = [
+    ("/termine/{slot}/besetzung/zuweisen", {"volunteer_id": "{waiting_user}"}),
+    ("/termine/{slot}/besetzung/{signup}/entfernen", {}),
+    ("/termine/{slot}/besetzung/{pending}/bestaetigen", {}),
+    ("/termine/{slot}/besetzung/{pending}/ablehnen", {}),
+    ("/termine/{slot}/besetzung/{waiting}/nachruecken", {}),
+    ("/termine/{past}/besetzung/{past_signup}/anwesenheit", {"attendance": "no_show"}),
+    ("/termine/{slot}/besetzung/plaetze", {"capacity": "5"}),
+    ("/zentren/{slug}/ehrenamtliche/{volunteer}/fuehrungszeugnis", CHECK),
+    ("/zentren/{slug}/ehrenamtliche/{volunteer}/masernschutz", MEASLES),
+]
+
+
+def _ids(w: World) -> dict:
+    return {
+        "slug": w.a.slug,
+        "slot": w.slot.id,
+        "past": w.past_slot.id,
+        "signup": w.confirmed_signup.id,
+        "pending": w.pending_signup.id,
+        "waiting": w.waiting_signup.id,
+        "past_signup": w.past_signup.id,
+        "volunteer": w.volunteer.id,
+        "waiting_user": w.waiting.id,
+    }
+
+
+def _fill(template: str, w: World) -> str:
+    return template.format(**_ids(w))
+
+
+def _snapshot() -> tuple:
+    """Everything the desk can change."""
+    return (
+        [tuple(r) for r in Signup.select().order_by(Signup.id).tuples()],
+        [tuple(r) for r in Slot.select().order_by(Slot.id).tuples()],
+        [tuple(r) for r in CertificateCheck.select().order_by(CertificateCheck.id).tuples()],
+        MeaslesProof.select().count(),
+        AuditEntry.select().count(),
+        OutboxMessage.select().count(),
+    )
+
+
+@pytest.fixture
+def world(conn):
+    return World()
+
+
+def _as(login_as, world, role):
+    user = world.user(role)
+    if user is not None:
+        switch_user(login_as, user)
+
+
+@pytest.mark.parametrize("url", GETS)
+def test_anonymous_is_sent_to_login(client, world, url):
+    response = client.get(_fill(url, world))
+    assert response.status_code == 302
+    assert "/konto/anmelden" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("url", "data"), POSTS)
+def test_anonymous_posts_change_nothing(client, world, url, data):
+    before = _snapshot()
+    response = client.post(_fill(url, world), data={k: _fill(v, world) for k, v in data.items()})
+    assert response.status_code == 302
+    assert "/konto/anmelden" in response.headers["Location"]
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["volunteer", "coordinator_b"])
+@pytest.mark.parametrize("url", GETS)
+def test_volunteer_and_other_centres_coordinator_get_403_and_see_nothing(
+    client, login_as, world, role, url
+):
+    _as(login_as, world, role)
+    response = client.get(_fill(url, world))
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    for secret in (
+        world.volunteer.name,
+        world.volunteer.email,
+        world.pending.name,
+        "Vorlesestunde",
+    ):
+        assert secret not in body
+
+
+@pytest.mark.parametrize("role", ["volunteer", "coordinator_b"])
+@pytest.mark.parametrize(("url", "data"), POSTS)
+def test_volunteer_and_other_centres_coordinator_change_nothing(
+    client, login_as, world, role, url, data
+):
+    _as(login_as, world, role)
+    before = _snapshot()
+    response = client.post(_fill(url, world), data={k: _fill(v, world) for k, v in data.items()})
+    assert response.status_code == 403
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("role", ["coordinator_a", "admin"])
+@pytest.mark.parametrize("url", GETS)
+def test_own_coordinator_and_admin_may_open(client, login_as, world, role, url):
+    _as(login_as, world, role)
+    response = client.get(_fill(url, world))
+    assert response.status_code == 200
+
+
+def test_a_coordinator_without_second_factor_is_sent_to_set_it_up(client, login_as, world):
+    login_as(world.coordinator_a, mfa_ok=False)
+    response = client.get(_fill("/zentren/{slug}/planung", world))
+    assert response.status_code == 302
+    assert "/konto/" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/zentren/nirgendwo/planung",
+        "/zentren/nirgendwo/ehrenamtliche",
+        "/zentren/nirgendwo/protokoll",
+        "/termine/999999/besetzung",
+        "/termine/999999/besetzung.csv",
+        "/termine/999999/besetzung/drucken",
+        "/zentren/{slug}/ehrenamtliche/999999",
+        "/zentren/{slug}/ehrenamtliche/999999/bestaetigung",
+    ],
+)
+def test_unknown_things_are_404(client, login_as, world, url):
+    login_as(world.admin)
+    assert client.get(_fill(url, world)).status_code == 404
+
+
+def test_staff_are_not_volunteers_for_the_checks_pages(client, login_as, world):
+    """The checks pages are for volunteers only: an id of a coordinator is unknown there."""
+    login_as(world.coordinator_a)
+    url = f"/zentren/{world.a.slug}/ehrenamtliche/{world.coordinator_b.id}"
+    assert client.get(url).status_code == 404
+    assert client.post(url + "/fuehrungszeugnis", data=CHECK).status_code == 404
+    assert CertificateCheck.select().count() == 1
+
+
+@pytest.mark.parametrize(
+    "action", ["entfernen", "bestaetigen", "ablehnen", "nachruecken", "anwesenheit"]
+)
+def test_a_signup_of_another_slot_is_404(client, login_as, world, action):
+    """Editing the slot id in the URL never reaches a sign-up of a different slot."""
+    login_as(world.coordinator_a)
+    before = _snapshot()
+    other = world.past_slot.id if action != "anwesenheit" else world.slot.id
+    signup = world.pending_signup.id if action != "anwesenheit" else world.past_signup.id
+    response = client.post(
+        f"/termine/{other}/besetzung/{signup}/{action}", data={"attendance": "attended"}
+    )
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_other_centres_coordinator_cannot_reach_a_slot_of_a_through_own_slug(
+    client, login_as, world
+):
+    """Coordinator B opening A's volunteer under B's own centre sees B's (empty) records only."""
+    english(login_as(world.coordinator_b))
+    response = client.get(f"/zentren/{world.b.slug}/ehrenamtliche/{world.volunteer.id}")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    # Centre A's inspection (and its inspector) stay invisible to centre B.
+    assert world.coordinator_a.name not in body
+    assert "Certificate missing" in body
+    assert "Certificate valid" not in body
+    assert "No inspection recorded yet" in body
+    listing = client.get(f"/zentren/{world.b.slug}/ehrenamtliche").get_data(as_text=True)
+    assert world.volunteer.name not in listing  # signed up only at A
+
+
+def test_the_volunteer_cannot_see_their_own_check_pages(client, login_as, world):
+    login_as(world.volunteer)
+    url = f"/zentren/{world.a.slug}/ehrenamtliche/{world.volunteer.id}"
+    assert client.get(url).status_code == 403
+    assert client.get(url + "/bestaetigung").status_code == 403

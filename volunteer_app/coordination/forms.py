@@ -1,0 +1,105 @@
+"""Forms of the coordinator desk: search, assign, attendance, capacity."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SearchField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from volunteer_app.common.forms import NoControlCharacters, clean_text
+
+MIN_CAPACITY = 1
+MAX_CAPACITY = 50  # as the sign-up services and Activity.volunteers_needed
+
+
+class HoursField(DecimalField):
+    """Hours as people type them: "1,5" (German) or "1.5"; only finite plain numbers."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(",", ".")]
+        if (
+            valuelist
+            and valuelist[0]
+            and not re.fullmatch(r"[0-9]{1,2}([.][0-9]{1,2})?", valuelist[0])
+        ):
+            self.data = None
+            raise ValueError(
+                _l("Please enter the hours as a number with at most two decimals, e.g. 1,5.")
+            )
+        super().process_formdata(valuelist)
+
+
+class SearchForm(FlaskForm):
+    """A name search (GET: no CSRF token, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Name"),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(min=2, max=100, message=_l("Please enter 2 to 100 characters.")),
+            NoControlCharacters(),
+        ],
+    )
+
+    @property
+    def term(self) -> str:
+        """The validated search term, or '' when there is none (or it is unusable)."""
+        return self.q.data if self.q.data and not self.q.errors else ""
+
+
+class AssignForm(FlaskForm):
+    volunteer_id = HiddenField(
+        validators=[InputRequired(), Regexp(r"^[0-9]{1,10}$", message=_l("Unknown volunteer."))]
+    )
+
+
+class AttendanceForm(FlaskForm):
+    attendance = RadioField(
+        _l("Attendance"),
+        choices=[
+            SelectChoice("attended", _l("Attended")),
+            SelectChoice("no_show", _l("Did not come")),
+        ],
+        validators=[InputRequired(message=_l("Please choose attended or did not come."))],
+    )
+    hours = HoursField(
+        _l("Hours"),
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=24, message=_l("Please enter between 0 and 24 hours.")),
+        ],
+    )
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField(
+        _l("Volunteers needed"),
+        validators=[
+            InputRequired(message=_l("Please enter a whole number.")),
+            NumberRange(
+                min=MIN_CAPACITY,
+                max=MAX_CAPACITY,
+                message=_l(
+                    "Please enter a number from %(min)d to %(max)d.",
+                    min=MIN_CAPACITY,
+                    max=MAX_CAPACITY,
+                ),
+            ),
+        ],
+    )

@@ -1,0 +1,360 @@
+"""Ready-joined reads for the coordinator desk; every list is a fixed number of queries."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import peewee as pw
+from peewee import JOIN
+
+from volunteer_app.accounts.models import User
+from volunteer_app.activities.models import Activity, Category, Slot
+from volunteer_app.activities.queries import category_label
+from volunteer_app.centres.models import Centre
+from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+from volunteer_app.checks.queries import CertificateStatus, certificate_status, present
+from volunteer_app.common.time import berlin_to_utc
+from volunteer_app.db import utcnow
+from volunteer_app.signups.models import ACTIVE, Signup
+
+DASHBOARD_DAYS = 14
+SEARCH_LIMIT = 20
+
+
+def berlin_days(first: dt.date, days: int) -> tuple[dt.datetime, dt.datetime]:
+    """Naive-UTC bounds of ``days`` whole Berlin calendar days from ``first`` on."""
+    start = berlin_to_utc(dt.datetime.combine(first, dt.time()))
+    end = berlin_to_utc(dt.datetime.combine(first + dt.timedelta(days=days), dt.time()))
+    return start, end
+
+
+# --- Pages of a long list -----------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """One page of rows, fetched with a single query (one row more tells if there is a next)."""
+
+    items: list
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+MAX_PAGE = 10_000
+
+
+def paginate(query, number: int, per_page: int) -> Page:
+    number = min(max(number or 1, 1), MAX_PAGE)
+    rows = list(query.limit(per_page + 1).offset((number - 1) * per_page))
+    return Page(rows[:per_page], number, per_page, len(rows) > per_page)
+
+
+# --- Dashboard ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotLine:
+    """A slot on the dashboard with its activity, category and waiting people."""
+
+    slot: Slot
+    category: str
+    pending: int
+    waitlisted: int
+
+    @property
+    def unfilled(self) -> bool:
+        return not self.slot.is_cancelled and self.slot.taken < self.slot.capacity
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.unfilled or (not self.slot.is_cancelled and self.pending > 0)
+
+
+@dataclass
+class Dashboard:
+    lines: list[SlotLine]
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def unfilled(self) -> list[SlotLine]:
+        return [line for line in self.lines if line.unfilled]
+
+    @property
+    def others(self) -> list[SlotLine]:
+        return [line for line in self.lines if not line.unfilled]
+
+    @property
+    def open_seats(self) -> int:
+        return sum(line.slot.free for line in self.unfilled)
+
+    @property
+    def pending(self) -> int:
+        return sum(line.pending for line in self.lines if not line.slot.is_cancelled)
+
+    @property
+    def waitlisted(self) -> int:
+        return sum(line.waitlisted for line in self.lines if not line.slot.is_cancelled)
+
+
+def _signup_count(status: str):
+    return Signup.select(pw.fn.COUNT(Signup.id)).where(
+        (Signup.slot == Slot.id) & (Signup.status == status)
+    )
+
+
+def _unfilled_first():
+    return pw.Case(None, [((Slot.status == "scheduled") & (Slot.taken < Slot.capacity), 0)], 1)
+
+
+def dashboard(centre_id: int, first_day: dt.date, days: int = DASHBOARD_DAYS) -> Dashboard:
+    """The centre's slots of ``days`` Berlin days from ``first_day`` on: unfilled ones first,
+    then by time; with pending and waitlist counts (one query)."""
+    start, end = berlin_days(first_day, days)
+    query = (
+        Slot.select(
+            Slot,
+            Activity,
+            Category,
+            _signup_count("pending").alias("pending_count"),
+            _signup_count("waitlisted").alias("waitlist_count"),
+        )
+        .join(Activity)
+        .join(Category)
+        .where((Activity.centre == centre_id) & (Slot.starts_at >= start) & (Slot.starts_at < end))
+        .order_by(_unfilled_first(), Slot.starts_at, Activity.title, Slot.id)
+    )
+    lines = [
+        SlotLine(
+            slot,
+            category_label(slot.activity.category),
+            slot.pending_count or 0,
+            slot.waitlist_count or 0,
+        )
+        for slot in query
+    ]
+    return Dashboard(lines, first_day, first_day + dt.timedelta(days=days - 1))
+
+
+def unfilled_slots_for(centre_ids, start: dt.datetime, end: dt.datetime) -> list[Slot]:
+    """Scheduled slots of these centres starting in [start, end) (naive UTC) that still have
+    free seats, with activity, category and centre joined; by centre, then time (one query).
+    Used by the coordinators' daily digest."""
+    centre_ids = list(centre_ids)
+    if not centre_ids:
+        return []
+    return list(
+        Slot.select(Slot, Activity, Category, Centre)
+        .join(Activity)
+        .join(Category)
+        .join_from(Activity, Centre)
+        .where(
+            Activity.centre.in_(centre_ids)
+            & (Slot.status == "scheduled")
+            & (Slot.taken < Slot.capacity)
+            & (Slot.starts_at >= start)
+            & (Slot.starts_at < end)
+        )
+        .order_by(Centre.name, Slot.starts_at, Activity.title, Slot.id)
+    )
+
+
+# --- Roster -------------------------------------------------------------------------------
+
+
+def roster_slot(slot_id: int) -> Slot | None:
+    """A slot with its activity, category, centre and responsible staff member."""
+    return (
+        Slot.select(Slot, Activity, Category, Centre, User)
+        .join(Activity)
+        .join(Category)
+        .join_from(Activity, Centre)
+        .join_from(Activity, User, JOIN.LEFT_OUTER, on=(Activity.responsible == User.id))
+        .where(Slot.id == slot_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    signup: Signup
+    certificate: CertificateStatus | None  # only for child-facing activities
+    measles: MeaslesProof | None
+    position: int = 0  # place on the waiting list (1 = next to move up)
+
+    @property
+    def person(self) -> User:
+        return self.signup.volunteer
+
+
+@dataclass
+class Roster:
+    slot: Slot
+    confirmed: list[RosterLine] = field(default_factory=list)
+    pending: list[RosterLine] = field(default_factory=list)
+    waitlisted: list[RosterLine] = field(default_factory=list)
+
+    @property
+    def is_past(self) -> bool:
+        return self.slot.starts_at <= utcnow()
+
+    @property
+    def lines(self) -> list[RosterLine]:
+        return [*self.confirmed, *self.pending, *self.waitlisted]
+
+    @property
+    def default_hours(self) -> Decimal:
+        """The slot's length in hours: what attendance proposes."""
+        seconds = (self.slot.ends_at - self.slot.starts_at).total_seconds()
+        return min(Decimal(seconds / 3600).quantize(Decimal("0.01")), Decimal(24))
+
+    @property
+    def can_assign(self) -> bool:
+        return not self.slot.is_cancelled and not self.is_past
+
+
+def _checks_joined(query, volunteer_field, centre_id: int):
+    """LEFT JOIN this centre's certificate check and measles proof of each person."""
+    return query.join_from(
+        query.model,
+        CertificateCheck,
+        JOIN.LEFT_OUTER,
+        on=(CertificateCheck.volunteer == volunteer_field) & (CertificateCheck.centre == centre_id),
+        attr="certificate_check",
+    ).join_from(
+        query.model,
+        MeaslesProof,
+        JOIN.LEFT_OUTER,
+        on=(MeaslesProof.volunteer == volunteer_field) & (MeaslesProof.centre == centre_id),
+        attr="measles_proof",
+    )
+
+
+def roster(slot: Slot) -> Roster:
+    """Confirmed (by name), pending and waitlisted (in queue order) people of a slot, each
+    with this centre's certificate status on the slot's day and measles note (one query)."""
+    centre_id = slot.activity.centre_id
+    query = Signup.select(Signup, User, CertificateCheck, MeaslesProof).join(
+        User, on=(Signup.volunteer == User.id)
+    )
+    query = _checks_joined(query, Signup.volunteer, centre_id)
+    query = query.where((Signup.slot == slot.id) & Signup.status.in_(ACTIVE)).order_by(
+        Signup.queued_at, Signup.id
+    )
+    result = Roster(slot)
+    day = slot.starts_at.date()
+    for signup in query:
+        check = present(signup, "certificate_check")
+        line = RosterLine(
+            signup,
+            certificate_status(check, day) if slot.activity.is_child_facing else None,
+            present(signup, "measles_proof"),
+        )
+        queue = getattr(result, signup.status)
+        if signup.status == "waitlisted":
+            line = dataclasses.replace(line, position=len(queue) + 1)
+        queue.append(line)
+    result.confirmed.sort(key=lambda line: (line.person.name.casefold(), line.signup.id))
+    return result
+
+
+def signup_on_slot(signup_id: int, slot_id: int) -> Signup | None:
+    """A sign-up of this slot (never one of another slot), with the volunteer."""
+    return (
+        Signup.select(Signup, User)
+        .join(User, on=(Signup.volunteer == User.id))
+        .where((Signup.id == signup_id) & (Signup.slot == slot_id))
+        .first()
+    )
+
+
+def search_volunteers(term: str, *, not_on_slot: int | None = None) -> list[User]:
+    """Active volunteers whose name contains ``term`` (case-insensitive), by name; at most
+    SEARCH_LIMIT. ``not_on_slot`` leaves out people already active on that slot."""
+    if not term:
+        return []
+    query = User.select().where(
+        (User.role == "volunteer") & User.is_active & User.name.contains(term)
+    )
+    if not_on_slot is not None:
+        on_slot = Signup.select(Signup.volunteer).where(
+            (Signup.slot == not_on_slot) & Signup.status.in_(ACTIVE)
+        )
+        query = query.where(User.id.not_in(on_slot))
+    return list(query.order_by(User.name, User.id).limit(SEARCH_LIMIT))
+
+
+# --- The centre's volunteers and their checks --------------------------------------------
+
+
+@dataclass(frozen=True)
+class VolunteerLine:
+    person: User
+    certificate: CertificateStatus
+    measles: MeaslesProof | None
+    upcoming: int
+
+
+def _centre_signups(centre_id: int):
+    return (
+        Signup.select(Signup.volunteer)
+        .join(Slot)
+        .join(Activity)
+        .where(Activity.centre == centre_id)
+    )
+
+
+def centre_volunteers(
+    centre_id: int, on: dt.date, *, term: str = "", page: int = 1, per_page: int = 50
+) -> Page:
+    """People who signed up at this centre or have a check recorded here, by name, with
+    their certificate status on ``on``, measles note and number of upcoming confirmed
+    slots here (one query per page)."""
+    upcoming = (
+        Signup.select(pw.fn.COUNT(Signup.id))
+        .join(Slot)
+        .join(Activity)
+        .where(
+            (Signup.volunteer == User.id)
+            & (Activity.centre == centre_id)
+            & (Signup.status == "confirmed")
+            & (Slot.starts_at >= utcnow())
+        )
+    )
+    checked = CertificateCheck.select(CertificateCheck.volunteer).where(
+        CertificateCheck.centre == centre_id
+    )
+    measled = MeaslesProof.select(MeaslesProof.volunteer).where(MeaslesProof.centre == centre_id)
+    query = User.select(User, CertificateCheck, MeaslesProof, upcoming.alias("upcoming_count"))
+    query = _checks_joined(query, User.id, centre_id)
+    query = query.where(
+        (User.role == "volunteer")
+        & (User.id.in_(_centre_signups(centre_id)) | User.id.in_(checked) | User.id.in_(measled))
+    )
+    if term:
+        query = query.where(User.name.contains(term))
+    result = paginate(query.order_by(User.name, User.id), page, per_page)
+    result.items = [
+        VolunteerLine(
+            user,
+            certificate_status(present(user, "certificate_check"), on),
+            present(user, "measles_proof"),
+            user.upcoming_count or 0,
+        )
+        for user in result.items
+    ]
+    return result
+
+
+def volunteer_for_checks(user_id: int) -> User | None:
+    """A volunteer whose checks a coordinator may open (any active volunteer: the checks
+    come before the first sign-up for a child-facing activity)."""
+    return User.get_or_none((User.id == user_id) & (User.role == "volunteer"))
