@@ -20,6 +20,7 @@ from tests.factories_coordination import (
 from volunteer_app.activities.models import Slot
 from volunteer_app.centres.queries import today
 from volunteer_app.coordination import queries
+from volunteer_app.signups.models import Signup
 
 
 @pytest.fixture
@@ -131,8 +132,27 @@ def test_query_count_is_the_same_for_10_and_500_slots(client, login_as, centre, 
     small = _dashboard_queries(client, 1, activity, 10)
     large = _dashboard_queries(client, 11, activity, 490)
     assert small == large
-    # Login user, centre, membership check, slots with counts.
-    assert small == 4
+    # Login user, centre, membership check, slots with counts, slots awaiting attendance.
+    assert small == 5
+
+
+def test_past_slots_without_attendance_are_listed_until_recorded(
+    client, login_as, centre, coordinator
+):
+    activity = make_activity(centre, title="Lesepaten")
+    past = make_slot(activity, -2, capacity=2)
+    signup = make_signup(past, status="confirmed")
+    old = make_slot(activity, -40, capacity=2)
+    make_signup(old, status="confirmed")  # beyond the 30-day look-back
+    english(login_as(coordinator))
+    body = client.get("/zentren/zentrum-a/planung").get_data(as_text=True)
+    assert "Attendance still to record" in body
+    assert f'href="/termine/{past.id}/besetzung#confirmed"' in body
+    assert f"/termine/{old.id}/besetzung" not in body
+    assert "1 person without attendance" in body
+    Signup.update(attendance="attended", hours=2).where(Signup.id == signup.id).execute()
+    body = client.get("/zentren/zentrum-a/planung").get_data(as_text=True)
+    assert "Attendance still to record" not in body
 
 
 # --- unfilled_slots_for (the daily digest's query) ------------------------------------------

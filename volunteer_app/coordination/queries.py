@@ -144,6 +144,29 @@ def dashboard(centre_id: int, first_day: dt.date, days: int = DASHBOARD_DAYS) ->
     return Dashboard(lines, first_day, first_day + dt.timedelta(days=days - 1))
 
 
+ATTENDANCE_LOOKBACK_DAYS = 30
+
+
+def awaiting_attendance(centre_id: int, now: dt.datetime) -> list[Slot]:
+    """Slots of the last 30 days with confirmed people whose attendance is not recorded yet,
+    newest first, each with ``open_count`` (one query)."""
+    missing = Signup.select(pw.fn.COUNT(Signup.id)).where(
+        (Signup.slot == Slot.id) & (Signup.status == "confirmed") & Signup.attendance.is_null()
+    )
+    return list(
+        Slot.select(Slot, Activity, missing.alias("open_count"))
+        .join(Activity)
+        .where(
+            (Activity.centre == centre_id)
+            & (Slot.status == "scheduled")
+            & (Slot.starts_at < now)
+            & (Slot.starts_at >= now - dt.timedelta(days=ATTENDANCE_LOOKBACK_DAYS))
+            & (missing > 0)
+        )
+        .order_by(Slot.starts_at.desc(), Slot.id)
+    )
+
+
 def unfilled_slots_for(centre_ids, start: dt.datetime, end: dt.datetime) -> list[Slot]:
     """Scheduled slots of these centres starting in [start, end) (naive UTC) that still have
     free seats, with activity, category and centre joined; by centre, then time (one query).

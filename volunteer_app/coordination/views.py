@@ -87,7 +87,12 @@ def hours(value) -> str:
 def dashboard(slug: str):
     centre = _managed_centre(slug)
     board = queries.dashboard(centre.id, today())
-    return render_template("coordination/dashboard.html", centre=centre, board=board)
+    return render_template(
+        "coordination/dashboard.html",
+        centre=centre,
+        board=board,
+        attendance_due=queries.awaiting_attendance(centre.id, utcnow()),
+    )
 
 
 # --- Roster -------------------------------------------------------------------------------
