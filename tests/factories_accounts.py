@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 
 from tests import factories
 from tests.factories import PASSWORD, make_user
+from tests.factories import reload as fresh  # noqa: F401 (re-exported)
 from volunteer_app.accounts import passwords
 from volunteer_app.accounts.models import RecoveryCode, User
 from volunteer_app.accounts.twofactor import hash_recovery_code
@@ -76,10 +77,6 @@ def log_in_by_session(client, user: User, mfa_ok: bool = True):
         sess["login_at"] = sess["auth_at"] = time.time()
         sess["mfa_ok"] = mfa_ok
     return client
-
-
-def fresh(user: User) -> User:
-    return User.get_by_id(user.id)
 
 
 def make_totp_user(role: str = "volunteer", codes: list[str] | None = None, **fields) -> User:

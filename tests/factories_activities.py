@@ -4,48 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from volunteer_app.activities.models import Activity, Category, Series, Slot
+from tests.factories import builtin, make_activity, make_signup, reload  # noqa: F401 (re-exported)
+from tests.factories import make_slot as _make_slot
+from volunteer_app.activities.models import Category, Series
 from volunteer_app.activities.recurrence import berlin_to_utc, is_holiday
 from volunteer_app.centres.queries import today
-from volunteer_app.signups.models import Signup
-
-# As migration 0004 seeds them.
-BUILTINS = {
-    "gardening": "Gärtnern",
-    "reading": "Vorlesen",
-    "hiking": "Wandern",
-    "baking": "Backen",
-    "cooking": "Kochen",
-}
-
-
-def ensure_builtins() -> None:
-    """Put back the built-in categories if they are gone.
-
-    On PostgreSQL the conftest empties tables with ``TRUNCATE … CASCADE``, which also
-    empties ``category`` (it references ``centre``), seeded rows included.
-    """
-    present = {c.key for c in Category.select(Category.key).where(Category.key.is_null(False))}
-    for key, name in BUILTINS.items():
-        if key not in present:
-            Category.create(key=key, name=name)
-
-
-def builtin(key: str = "reading") -> Category:
-    ensure_builtins()
-    return Category.get(Category.key == key)
-
-
-def make_activity(centre, **fields) -> Activity:
-    data = {
-        "centre": centre,
-        "title": "Vorlesestunde",
-        "category": builtin("reading"),
-        "place": "Leseecke im Erdgeschoss",
-        "volunteers_needed": 2,
-    }
-    data.update(fields)
-    return Activity.create(**data)
 
 
 def next_weekday(weekday: int, after: dt.date | None = None, weeks: int = 1) -> dt.date:
@@ -86,28 +49,10 @@ def make_series(activity, **fields) -> Series:
 
 
 def make_slot(activity, day: dt.date | None = None, start=dt.time(10), end=dt.time(12), **fields):
+    """A slot on a Berlin ``day`` (default: a Wednesday at least a week ahead), ``start``–``end``."""
     day = day or next_weekday(2)
-    data = {
-        "activity": activity,
-        "starts_at": berlin_to_utc(day, start),
-        "ends_at": berlin_to_utc(day, end),
-        "capacity": activity.volunteers_needed,
-        "original_date": day,
-    }
-    data.update(fields)
-    return Slot.create(**data)
-
-
-def make_signup(slot, volunteer, status: str = "confirmed", **fields) -> Signup:
-    """A sign-up; a confirmed one takes a seat (``taken`` + 1) as the real service does."""
-    signup = Signup.create(slot=slot, volunteer=volunteer, status=status, **fields)
-    if status == "confirmed":
-        Slot.update(taken=Slot.taken + 1).where(Slot.id == slot.id).execute()
-    return signup
-
-
-def reload(row):
-    return type(row).get_by_id(row.id)
+    data = {"starts_at": berlin_to_utc(day, start), "ends_at": berlin_to_utc(day, end)}
+    return _make_slot(activity, **{**data, "original_date": day, **fields})
 
 
 # --- For the authorization matrix (tests/test_authz_matrix.py) ------------------------------

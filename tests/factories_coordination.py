@@ -6,9 +6,11 @@ import datetime as dt
 import itertools
 import secrets
 
-from tests.factories import PASSWORD, _password_hash, make_user
+from tests.factories import PASSWORD, _password_hash, make_check, make_signup, make_user
+from tests.factories import make_activity as _make_activity
+from tests.factories import make_slot as _make_slot
 from volunteer_app.accounts.models import User
-from volunteer_app.activities.models import Activity, Category, Slot
+from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.centres.queries import today
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.common.time import berlin_to_utc
@@ -18,22 +20,9 @@ from volunteer_app.signups.models import Signup
 _seq = itertools.count(1)
 
 
-def builtin(key: str = "reading") -> Category:
-    # On PostgreSQL the per-test TRUNCATE … CASCADE (centre -> category) also empties the
-    # built-ins that migration 0004 seeded, so they are made again when missing.
-    category, _created = Category.get_or_create(key=key, defaults={"name": key.title()})
-    return category
-
-
 def make_activity(centre, **fields) -> Activity:
-    data = {
-        "centre": centre,
-        "title": f"Angebot {next(_seq)}",
-        "category": builtin(fields.pop("category_key", "reading")),
-        "volunteers_needed": 2,
-    }
-    data.update(fields)
-    return Activity.create(**data)
+    """An activity with a numbered title ("Angebot 7") and no place."""
+    return _make_activity(centre, **{"title": f"Angebot {next(_seq)}", "place": "", **fields})
 
 
 def berlin(day_offset: int, hour: int = 15, minute: int = 0) -> dt.datetime:
@@ -43,25 +32,9 @@ def berlin(day_offset: int, hour: int = 15, minute: int = 0) -> dt.datetime:
 
 
 def make_slot(activity, day_offset: int = 3, hour: int = 15, hours: int = 2, **fields) -> Slot:
+    """A slot at ``hour`` o'clock Berlin time, ``day_offset`` days from today."""
     start = fields.pop("starts_at", None) or berlin(day_offset, hour)
-    data = {
-        "activity": activity,
-        "starts_at": start,
-        "ends_at": start + dt.timedelta(hours=hours),
-        "capacity": activity.volunteers_needed,
-        "taken": 0,
-    }
-    data.update(fields)
-    return Slot.create(**data)
-
-
-def make_signup(slot, volunteer=None, status: str = "confirmed", **fields) -> Signup:
-    """A sign-up row; confirmed ones also take a seat (``slot.taken``) as the services do."""
-    volunteer = volunteer or make_user()
-    signup = Signup.create(slot=slot, volunteer=volunteer, status=status, **fields)
-    if status == "confirmed":
-        Slot.update(taken=Slot.taken + 1).where(Slot.id == slot.id).execute()
-    return signup
+    return _make_slot(activity, starts_at=start, hours=hours, **fields)
 
 
 def many_volunteers(n: int, prefix: str = "Viele") -> list[int]:
@@ -129,19 +102,6 @@ def many_slots(activity, n: int, days: int = 14) -> None:
     for row in rows:
         row["taken"] = min(row["taken"], row["capacity"])
     Slot.insert_many(rows).execute()
-
-
-def make_check(volunteer, centre, inspected_days_ago: int = 10, eligible: bool = True, **fields):
-    inspected = today() - dt.timedelta(days=inspected_days_ago)
-    data = {
-        "volunteer": volunteer,
-        "centre": centre,
-        "certificate_date": inspected - dt.timedelta(days=14),
-        "inspected_on": inspected,
-        "eligible": eligible,
-    }
-    data.update(fields)
-    return CertificateCheck.create(**data)
 
 
 class World:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
+from tests.factories import reload  # noqa: F401 (re-exported)
 from volunteer_app.db import utcnow
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.notifications.services import queue_mail
@@ -52,7 +53,3 @@ def make_due(*rows: OutboxMessage) -> None:
     ids = [r.id for r in rows] or [r.id for r in OutboxMessage.select(OutboxMessage.id)]
     past = utcnow() - dt.timedelta(seconds=1)
     OutboxMessage.update(next_attempt_at=past).where(OutboxMessage.id.in_(ids)).execute()
-
-
-def reload(row: OutboxMessage) -> OutboxMessage:
-    return OutboxMessage.get_by_id(row.id)

@@ -6,71 +6,41 @@ import datetime as dt
 import itertools
 
 import peewee as pw
+import pytest
 from flask import g
+from flask_babel import force_locale
 
-from tests.factories import make_centre, make_coordinator, make_user
-from volunteer_app.activities.models import Activity, Category, Slot
-from volunteer_app.checks.models import CertificateCheck
-from volunteer_app.db import utcnow
+from tests.factories import make_activity as _make_activity
+from tests.factories import (
+    make_centre,
+    make_coordinator,
+    make_signup,  # noqa: F401 (re-exported)
+    make_user,
+)
+from tests.factories import make_slot as _make_slot
+from tests.factories import reload as fresh  # noqa: F401 (re-exported)
+from volunteer_app.activities.models import Slot
+from volunteer_app.db import db, utcnow
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups.models import Signup
 
 _seq = itertools.count(1)
 
 
-def builtin_category(key: str = "gardening") -> Category:
-    # Migration 0004 seeds the built-ins, but conftest's TRUNCATE … CASCADE on PostgreSQL
-    # also empties ``category`` (it references ``centre``): recreate when missing.
-    category, _ = Category.get_or_create(key=key, defaults={"name": key.title()})
-    return category
-
-
-def make_activity(centre, **fields) -> Activity:
-    data = {
-        "centre": centre,
-        "title": f"Gartentag {next(_seq)}",
-        "category": builtin_category(),
-        "place": "Garten hinter dem Haus",
-        "volunteers_needed": 2,
-    }
-    data.update(fields)
-    return Activity.create(**data)
+def make_activity(centre, **fields):
+    """A garden day (a numbered title) of ``centre``."""
+    defaults = {"title": f"Gartentag {next(_seq)}", "place": "Garten hinter dem Haus"}
+    return _make_activity(centre, category_key="gardening", **{**defaults, **fields})
 
 
 def make_slot(
     activity=None, *, hours_ahead: float = 72, length: float = 2, capacity: int = 2, **fields
-) -> Slot:
+):
     """A scheduled slot ``hours_ahead`` from now (negative: in the past)."""
-    if activity is None:
-        activity = make_activity(make_centre())
-    start = (utcnow() + dt.timedelta(hours=hours_ahead)).replace(microsecond=0)
-    data = {
-        "activity": activity,
-        "starts_at": start,
-        "ends_at": start + dt.timedelta(hours=length),
-        "capacity": capacity,
-    }
-    data.update(fields)
-    return Slot.create(**data)
-
-
-def make_signup(slot, volunteer, status: str = "confirmed", **fields) -> Signup:
-    """A sign-up row written directly (``taken`` is kept right for confirmed ones)."""
-    signup = Signup.create(slot=slot, volunteer=volunteer, status=status, **fields)
-    if status == "confirmed":
-        Slot.update(taken=Slot.taken + 1).where(Slot.id == slot.id).execute()
-    return signup
-
-
-def make_certificate(volunteer, centre, inspected_days_ago: int = 10, eligible=True):
-    today = dt.date.today()
-    return CertificateCheck.create(
-        volunteer=volunteer,
-        centre=centre,
-        certificate_date=today - dt.timedelta(days=inspected_days_ago + 20),
-        inspected_on=today - dt.timedelta(days=inspected_days_ago),
-        eligible=eligible,
-    )
+    start = fields.pop("starts_at", None)
+    start = start or (utcnow() + dt.timedelta(hours=hours_ahead)).replace(microsecond=0)
+    activity = activity or make_activity(make_centre())
+    return _make_slot(activity, starts_at=start, hours=length, capacity=capacity, **fields)
 
 
 def world(**activity_fields):
@@ -82,8 +52,30 @@ def world(**activity_fields):
     return centre, coordinator, activity, volunteer
 
 
-def fresh(model_instance):
-    return type(model_instance).get_by_id(model_instance.id)
+# --- Fixtures shared by the service tests (import them into the test module) --------------
+
+
+@pytest.fixture(autouse=True)
+def english_service_messages(app):
+    """Service messages are asserted in English (German is the default without a request)."""
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def invariant_after_each_test(request):
+    """After every test: 0 <= taken = confirmed <= capacity on every slot."""
+    yield
+    if "app" in request.fixturenames:
+        with db.connection_context():
+            assert_invariant()
+
+
+@pytest.fixture(name="w")
+def signup_world(conn):
+    """The ``world()`` as attributes: ``centre``, ``coord``, ``act``, ``vol``."""
+    centre, coordinator, activity, volunteer = world()
+    return type("W", (), dict(centre=centre, coord=coordinator, act=activity, vol=volunteer))
 
 
 def status_of(slot, volunteer) -> str | None:

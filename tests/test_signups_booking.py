@@ -5,50 +5,27 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask_babel import force_locale
 
-from tests.factories import make_centre, make_user
+from tests.factories import make_centre, make_check, make_user
 from tests.factories_signups import (
-    assert_invariant,
+    english_service_messages,  # noqa: F401 (autouse fixture)
     fresh,
+    invariant_after_each_test,  # noqa: F401 (autouse fixture)
     mails_to,
     make_activity,
-    make_certificate,
     make_signup,
     make_slot,
+    signup_world,  # noqa: F401 (the fixture ``w``)
     status_of,
     world,
 )
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.common.errors import NotFound
 from volunteer_app.common.time import BERLIN
-from volunteer_app.db import db, utcnow
+from volunteer_app.db import utcnow
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups import services
 from volunteer_app.signups.models import Signup
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """Service messages are asserted in English (German is the default without a request)."""
-    with force_locale("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _invariant(request):
-    """After every test: 0 <= taken = confirmed <= capacity on every slot."""
-    yield
-    if "app" in request.fixturenames:
-        with db.connection_context():
-            assert_invariant()
-
-
-@pytest.fixture
-def w(conn):
-    centre, coordinator, activity, volunteer = world()
-    return type("W", (), dict(centre=centre, coord=coordinator, act=activity, vol=volunteer))
-
 
 # --- Signing up ----------------------------------------------------------------------------
 
@@ -166,10 +143,10 @@ def test_child_facing_activity_needs_a_valid_certificate_of_that_centre(w):
     _nothing_booked(slot, w.vol)
 
     # A certificate seen by another centre, or one not eligible, does not count.
-    make_certificate(w.vol, make_centre())
+    make_check(w.vol, make_centre())
     with pytest.raises(services.CertificateRequired):
         services.sign_up(slot.id, actor=w.vol)
-    check = make_certificate(w.vol, w.centre, eligible=False)
+    check = make_check(w.vol, w.centre, eligible=False)
     with pytest.raises(services.CertificateRequired):
         services.sign_up(slot.id, actor=w.vol)
     check.eligible = True
@@ -180,7 +157,7 @@ def test_child_facing_activity_needs_a_valid_certificate_of_that_centre(w):
 def test_certificate_must_still_be_valid_on_the_slots_date(w):
     reading = make_activity(w.centre, is_child_facing=True)
     # Inspected almost five years ago: valid today, expired in 30 days.
-    make_certificate(w.vol, w.centre, inspected_days_ago=5 * 365 - 20)
+    make_check(w.vol, w.centre, inspected_days_ago=5 * 365 - 20)
     late = make_slot(reading, hours_ahead=24 * 30)
     with pytest.raises(services.CertificateRequired):
         services.sign_up(late.id, actor=w.vol)

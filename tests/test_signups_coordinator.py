@@ -6,17 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from flask_babel import force_locale
 
-from tests.factories import make_centre, make_coordinator, make_user
+from tests.factories import make_centre, make_check, make_coordinator, make_user
 from tests.factories_signups import (
-    assert_invariant,
+    english_service_messages,  # noqa: F401 (autouse fixture)
     fresh,
+    invariant_after_each_test,  # noqa: F401 (autouse fixture)
     mails_to,
     make_activity,
-    make_certificate,
     make_signup,
     make_slot,
+    signup_world,  # noqa: F401 (the fixture ``w``)
     status_of,
     world,
 )
@@ -27,27 +27,6 @@ from volunteer_app.db import db
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups import services
 from volunteer_app.signups.models import Signup
-
-
-@pytest.fixture(autouse=True)
-def _english(app):
-    """Service messages are asserted in English (German is the default without a request)."""
-    with force_locale("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _invariant(request):
-    yield
-    if "app" in request.fixturenames:
-        with db.connection_context():
-            assert_invariant()
-
-
-@pytest.fixture
-def w(conn):
-    centre, coordinator, activity, volunteer = world()
-    return type("W", (), dict(centre=centre, coord=coordinator, act=activity, vol=volunteer))
 
 
 def _audit(action):
@@ -101,7 +80,7 @@ def test_assign_refuses_full_overlap_missing_certificate_and_duplicates(w):
     reading = make_slot(make_activity(w.centre, is_child_facing=True), hours_ahead=90)
     with pytest.raises(services.CertificateRequired, match="record the inspection"):
         services.assign(reading.id, w.vol.id, actor=w.coord)
-    make_certificate(w.vol, w.centre)
+    make_check(w.vol, w.centre)
     services.assign(reading.id, w.vol.id, actor=w.coord)
     with pytest.raises(services.AlreadySignedUp):
         services.assign(reading.id, w.vol.id, actor=w.coord)

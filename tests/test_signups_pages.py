@@ -8,15 +8,13 @@ import re
 
 import pytest
 
-from tests.factories import make_centre, make_user
+from tests.factories import builtin, make_centre, make_check, make_user
 from tests.factories_centres import count_queries
 from tests.factories_signups import (
     as_user,
-    assert_invariant,
-    builtin_category,
     fresh,
+    invariant_after_each_test,  # noqa: F401 (autouse fixture)
     make_activity,
-    make_certificate,
     make_signup,
     make_slot,
     status_of,
@@ -32,14 +30,6 @@ from volunteer_app.volunteers.models import (
     ReachableCentre,
     VolunteerProfile,
 )
-
-
-@pytest.fixture(autouse=True)
-def _invariant(request):
-    yield
-    if "app" in request.fixturenames:
-        with db.connection_context():
-            assert_invariant()
 
 
 @pytest.fixture
@@ -136,7 +126,7 @@ def test_browse_marks_my_status(client, login_as, w):
 
 def test_browse_filters_by_centre_category_and_dates(client, login_as, w):
     other_centre = make_centre(name="Zentrum Weimar")
-    reading = builtin_category("reading")
+    reading = builtin("reading")
     make_slot(
         make_activity(other_centre, title="Lesen in Weimar", category=reading), hours_ahead=30
     )
@@ -145,7 +135,7 @@ def test_browse_filters_by_centre_category_and_dates(client, login_as, w):
 
     by_centre = client.get(f"/termine/?centre={other_centre.id}")
     assert _titles(by_centre) == ["Lesen in Weimar"]
-    by_category = client.get(f"/termine/?category={builtin_category('gardening').id}")
+    by_category = client.get(f"/termine/?category={builtin('gardening').id}")
     assert _titles(by_category) == ["Gartentag im Kräuterbeet"]
     in_ten_days = (dt.datetime.now(BERLIN) + dt.timedelta(days=10)).date()
     by_dates = client.get(f"/termine/?date_from={in_ten_days}&date_to={in_ten_days}")
@@ -224,8 +214,8 @@ def test_fits_me_matches_interests_windows_in_berlin_time_and_reachable_centres(
 ):
     summer, winter = _tuesdays()
     far = make_centre(name="Zentrum Fern")
-    baking = builtin_category("baking")
-    gardening = builtin_category("gardening")
+    baking = builtin("baking")
+    gardening = builtin("gardening")
 
     def slot(title, day, hour, minute=0, length=2, centre=None, category=gardening):
         activity = make_activity(centre or w.centre, title=title, category=category)
@@ -291,7 +281,7 @@ def _many_slots(activity, n: int, volunteer) -> None:
 )
 def test_list_pages_use_a_fixed_number_of_queries(client, login_as, w, url):
     VolunteerProfile.create(user=w.vol)
-    Interest.create(user=w.vol, category=builtin_category("gardening"))
+    Interest.create(user=w.vol, category=builtin("gardening"))
     AvailabilityWindow.create(user=w.vol, weekday=1, start_time=dt.time(8), end_time=dt.time(20))
     client = as_user(login_as, w.vol)
     url = url.format(centre=w.centre.id)
@@ -345,7 +335,7 @@ def test_slot_page_explains_the_certificate_for_child_facing_activities(client, 
     text = _text(client.get(f"/termine/{slot.id}"))
     assert "police certificate" in text and "free of charge" in text
     assert "anmelden" not in re.findall(r'action="([^"]+)"', text)[-1]
-    make_certificate(w.vol, w.centre)
+    make_check(w.vol, w.centre)
     assert ">Sign up</button>" in _text(client.get(f"/termine/{slot.id}"))
 
 

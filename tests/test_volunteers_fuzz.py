@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.factories import make_centre, make_user
 from tests.factories_centres import count_queries
-from tests.factories_volunteers import ensure_builtins, make_category
+from tests.factories_volunteers import make_category
 from volunteer_app.activities.models import Category
 from volunteer_app.volunteers.queries import (
     LANGUAGES,
@@ -83,7 +83,6 @@ def _assert_valid(user_id, centre_ids, own_categories) -> None:
 
 
 def test_any_input_is_answered_and_only_valid_profiles_are_stored(client, login_as, conn):
-    ensure_builtins()
     centres = [make_centre(town=t) for t in ("Erfurt", "Jena", "Gera")]
     crafts = make_category(centres[1], "Handwerk")
     user = make_user()
@@ -108,7 +107,6 @@ def test_any_input_is_answered_and_only_valid_profiles_are_stored(client, login_
 
 
 def test_valid_random_profiles_are_saved_exactly(client, login_as, conn):
-    ensure_builtins()
     centres = [make_centre() for _ in range(3)]
     builtins = [c.id for c in Category.select().where(Category.key.is_null(False))]
     user = make_user()

@@ -9,7 +9,7 @@ import pytest
 
 from tests.factories import make_centre, make_user
 from tests.factories_centres import count_queries
-from tests.factories_volunteers import builtin, ensure_builtins, make_category
+from tests.factories_volunteers import builtin, make_category
 from volunteer_app.common.errors import Conflict, NotAllowed
 from volunteer_app.volunteers import services
 from volunteer_app.volunteers.models import Interest, ReachableCentre, VolunteerProfile
@@ -106,7 +106,6 @@ def test_fits_category_and_centre():
 
 
 def test_interest_choices_builtins_first_then_own_centres(conn):
-    ensure_builtins()
     jena, weimar = make_centre(name="Jena"), make_centre(name="Weimar")
     crafts = make_category(jena, "Handwerk")
     escort = make_category(weimar, "Begleitung")

@@ -35,7 +35,7 @@ from flask import Flask, url_for
 from werkzeug.serving import make_server
 
 from config import TestingConfig
-from tests.browser.helpers import CSP_RECORDER, SHOTS_DIR
+from tests.browser.helpers import CSP_RECORDER, DESKTOP, PHONE, SHOTS_DIR
 from volunteer_app import create_app
 from volunteer_app.db import db
 
@@ -49,8 +49,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -144,3 +144,57 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
 
 def html_lang(page) -> str:
     return page.evaluate("document.documentElement.lang")
+
+
+# --- For the flow tests (tests/browser/test_flow_*.py) --------------------------------------
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def open_sized(new_page, size: str):
+    """A page in a new context (own cookies) at ``size``: "desktop" (1280×800) or "phone"
+    (390×844, mobile, touch)."""
+    if size == "phone":
+        return new_page(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    return new_page(viewport=DESKTOP)
+
+
+def size_of(page) -> str:
+    return "phone" if page.viewport_size["width"] < 600 else "desktop"
+
+
+def nav(page):
+    """The site's main navigation in the header."""
+    return page.get_by_role("navigation", name="Hauptnavigation")
+
+
+def check_page(page, shot: str | None = None, *, folder: str = "flows", always_fit=False):
+    """What every page reached by a click or a redirect must pass: no CSP violation, axe
+    clean, one h1, nothing scrolls sideways (on a phone; at every size with ``always_fit``);
+    with ``shot``, a screenshot in ``$SHOTS_DIR/<folder>/``."""
+    page.wait_for_load_state("load")
+    assert_no_csp_violations(page)
+    check_a11y(page)
+    expect(page.locator("h1")).to_have_count(1)
+    if always_fit or size_of(page) == "phone":
+        assert_fits_viewport(page)
+    if shot:
+        (SHOTS_DIR / folder).mkdir(parents=True, exist_ok=True)
+        screenshot(page, f"{folder}/{shot}-{size_of(page)}")
+
+
+def smtp_overrides(smtp_sink) -> dict:
+    """``live_server_overrides`` for a server that delivers over SMTP to the test's mail
+    server (``smtp_sink``), without the anti-enumeration padding."""
+    return {
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": smtp_sink.host,
+        "MAIL_PORT": smtp_sink.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_TIMEOUT": 5,
+        "ACCOUNT_RESPONSE_FLOOR_SECONDS": 0,
+    }

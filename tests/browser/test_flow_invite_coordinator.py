@@ -15,12 +15,11 @@ import pyotp
 import pytest
 
 from tests.browser.helpers import (
-    SHOTS_DIR,
-    assert_fits_viewport,
-    assert_no_csp_violations,
-    check_a11y,
+    check_page,
     expect,
-    screenshot,
+    nav,
+    open_sized,
+    smtp_overrides,
     visit,
 )
 from tests.factories import PASSWORD, make_operator
@@ -31,8 +30,6 @@ from volunteer_app.notifications.delivery import send_pending
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 ADMIN_EMAIL = "admin@example.org"
 INVITED = "neu@example.org"
 CENTRE = "ThEKiZ Löwenzahn"
@@ -42,49 +39,13 @@ NEW_PASSWORD = "Sonnenblumen im Garten"
 @pytest.fixture
 def live_server_overrides(smtp_sink):
     """The live server delivers over SMTP to the test's mail server."""
-    return {
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": smtp_sink.host,
-        "MAIL_PORT": smtp_sink.port,
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
-        "MAIL_USERNAME": "",
-        "MAIL_PASSWORD": "",
-        "MAIL_TIMEOUT": 5,
-        "ACCOUNT_RESPONSE_FLOOR_SECONDS": 0,
-    }
+    return smtp_overrides(smtp_sink)
 
 
 @pytest.fixture(params=["desktop", "phone"])
 def open_page(request, new_page):
     """``open_page()``: a new browser (own cookies) at this test's size."""
-    if request.param == "phone":
-        return lambda: new_page(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
-        )
-    return lambda: new_page(viewport=DESKTOP)
-
-
-def _size(pg) -> str:
-    return "phone" if pg.viewport_size["width"] < 600 else "desktop"
-
-
-def check_page(pg, shot: str | None = None) -> None:
-    """No CSP violation, axe clean, one h1, no sideways scrolling on a phone; with
-    ``shot``, a screenshot in /tmp/shots/flows/."""
-    pg.wait_for_load_state("load")
-    assert_no_csp_violations(pg)
-    check_a11y(pg)
-    expect(pg.locator("h1")).to_have_count(1)
-    if _size(pg) == "phone":
-        assert_fits_viewport(pg)
-    if shot:
-        (SHOTS_DIR / "flows").mkdir(parents=True, exist_ok=True)
-        screenshot(pg, f"flows/{shot}-{_size(pg)}")
-
-
-def nav(pg):
-    return pg.get_by_role("navigation", name="Hauptnavigation")
+    return lambda: open_sized(new_page, request.param)
 
 
 def wrong_code(secret: str) -> str:

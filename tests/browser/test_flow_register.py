@@ -13,12 +13,10 @@ import re
 import pytest
 
 from tests.browser.helpers import (
-    SHOTS_DIR,
-    assert_fits_viewport,
-    assert_no_csp_violations,
-    check_a11y,
+    check_page,
     expect,
-    screenshot,
+    nav,
+    smtp_overrides,
     visit,
 )
 from volunteer_app.accounts.models import Consent, User
@@ -35,41 +33,13 @@ PASSWORD = "Löwenzahn blüht im Juni"
 @pytest.fixture
 def live_server_overrides(smtp_sink):
     """The live server delivers over SMTP to the test's mail server, without padding."""
-    return {
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": smtp_sink.host,
-        "MAIL_PORT": smtp_sink.port,
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
-        "MAIL_USERNAME": "",
-        "MAIL_PASSWORD": "",
-        "MAIL_TIMEOUT": 5,
-        "ACCOUNT_RESPONSE_FLOOR_SECONDS": 0,
-    }
+    return smtp_overrides(smtp_sink)
 
 
 @pytest.fixture(params=["desktop", "phone"])
 def person(request):
     """One browser tab, once at desktop size (1280×800) and once on a phone (390×844)."""
     return request.getfixturevalue("page" if request.param == "desktop" else "phone_page")
-
-
-def _size(pg) -> str:
-    return "phone" if pg.viewport_size["width"] < 600 else "desktop"
-
-
-def check_page(pg, shot: str | None = None) -> None:
-    """What every page must pass: no CSP violation, axe clean, one h1, no sideways
-    scrolling on a phone; with ``shot``, a screenshot in /tmp/shots/flows/."""
-    pg.wait_for_load_state("load")
-    assert_no_csp_violations(pg)
-    check_a11y(pg)
-    expect(pg.locator("h1")).to_have_count(1)
-    if _size(pg) == "phone":
-        assert_fits_viewport(pg)
-    if shot:
-        (SHOTS_DIR / "flows").mkdir(parents=True, exist_ok=True)
-        screenshot(pg, f"flows/{shot}-{_size(pg)}")
 
 
 def deliver_mail(live_server, smtp_sink, count: int = 1):
@@ -88,11 +58,6 @@ def link_in(message, base_url: str, prefix: str) -> str:
     links = re.findall(re.escape(base_url + prefix) + r"[A-Za-z0-9_\-]+", text)
     assert len(links) == 1, text
     return links[0]
-
-
-def nav(pg):
-    """The site's main navigation in the header."""
-    return pg.get_by_role("navigation", name="Hauptnavigation")
 
 
 def log_out(pg) -> None:

@@ -15,12 +15,12 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.helpers import (
-    SHOTS_DIR,
+    DESKTOP,
     assert_fits_viewport,
-    assert_no_csp_violations,
-    check_a11y,
+    check_page,
     expect,
-    screenshot,
+    nav,
+    open_sized,
     visit,
 )
 from tests.factories import make_centre, make_coordinator, make_user
@@ -32,8 +32,6 @@ from volunteer_app.signups.models import Signup
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 GARDEN = "Gartentag im Hof"
 BAKING = "Backen mit Kindern"
 
@@ -89,28 +87,9 @@ def size(request) -> str:
     return request.param
 
 
-def _open(new_page, size: str):
-    if size == "phone":
-        return new_page(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
-    return new_page(viewport=DESKTOP)
-
-
 def check(pg, shot: str | None = None) -> None:
-    """The page reached by a click or a redirect: no CSP violation, axe clean, one h1,
-    nothing scrolls sideways; with ``shot``, a screenshot in $SHOTS_DIR/issue3/."""
-    pg.wait_for_load_state("load")
-    assert_no_csp_violations(pg)
-    check_a11y(pg)
-    expect(pg.locator("h1")).to_have_count(1)
-    assert_fits_viewport(pg)
-    if shot:
-        (SHOTS_DIR / "issue3").mkdir(parents=True, exist_ok=True)
-        kind = "phone" if pg.viewport_size["width"] < 600 else "desktop"
-        screenshot(pg, f"issue3/{shot}-{kind}")
-
-
-def nav(pg):
-    return pg.get_by_role("navigation", name="Hauptnavigation")
+    """``check_page`` that also asserts the desktop fits; screenshots in $SHOTS_DIR/issue3/."""
+    check_page(pg, shot, folder="issue3", always_fit=True)
 
 
 def flash(pg):
@@ -136,7 +115,7 @@ def upcoming(pg, title: str):
 
 def test_volunteer_signs_up_cancels_is_waitlisted_and_moves_up(new_page, live_server, seeded, size):
     vera, bernd = seeded["vera"], seeded["bernd"]
-    pg = _open(new_page, size)
+    pg = open_sized(new_page, size)
     live_server.log_in(pg, vera)
 
     # --- Find a date and sign up ---------------------------------------------------------
