@@ -55,8 +55,8 @@ def _words(text: str) -> tuple[str, ...]:
 # (town, postcode, latitude, longitude, number of centres): 100 centres in all, roughly by
 # population, from the cities down to small towns.
 TOWNS = (
-    ("Erfurt", "99084", 50.978, 11.029, 12),
-    ("Jena", "07743", 50.927, 11.589, 8),
+    ("Erfurt", "99084", 50.978, 11.029, 13),
+    ("Jena", "07743", 50.927, 11.589, 9),
     ("Gera", "07545", 50.880, 12.083, 7),
     ("Weimar", "99423", 50.980, 11.329, 5),
     ("Gotha", "99867", 50.949, 10.701, 4),
@@ -373,10 +373,14 @@ class _Plan:
             self.centre_ids.append(cid)
             self.centre_towns.append((town, lat, lon))
             closed = set()
-            if rng.random() < 0.7:  # Christmas closure
-                closed |= {dt.date(self.today.year, 12, 24) + dt.timedelta(d) for d in range(8)}
+            if rng.random() < 0.7:  # Christmas closure, entered for every year of the period
+                for year in range(self.first_day.year, self.last_day.year + 1):
+                    closed |= {dt.date(year, 12, 24) + dt.timedelta(d) for d in range(8)}
             for _ in range(rng.randint(0, 2)):  # team days
-                closed.add(self.first_day + dt.timedelta(days=rng.randint(0, 89)))
+                closed.add(
+                    self.first_day
+                    + dt.timedelta(days=rng.randint(0, (self.last_day - self.first_day).days))
+                )
             self.closed[cid] = closed
             reasons = ("Teamfortbildung", "Konzeptionstag des Teams", "Schließzeit")
             for day in sorted(closed):
@@ -440,7 +444,8 @@ class _Plan:
         child = rng.random() < 0.35
         mode = "approval" if rng.random() < 0.15 else "open"
         needed = rng.choices(list(CAPACITY_WEIGHTS), weights=list(CAPACITY_WEIGHTS.values()))[0]
-        created = self.now - dt.timedelta(days=rng.randint(self.sizes.days_back + 5, 400))
+        back = self.sizes.days_back
+        created = self.now - dt.timedelta(days=rng.randint(back + 5, back + 400))
         self.add(
             "activity",
             FIELDS["activity"],
@@ -472,7 +477,9 @@ class _Plan:
         weekday = rng.choices(range(7), weights=(10, 10, 10, 10, 9, 4, 1))[0]
         start = self.first_day + dt.timedelta(days=(weekday - self.first_day.weekday()) % 7)
         if kind == "once":
-            start = self.first_day + dt.timedelta(days=rng.randint(0, self.sizes.days_back + 59))
+            start = self.first_day + dt.timedelta(
+                days=rng.randint(0, (self.last_day - self.first_day).days)
+            )
         hour = rng.choice((9, 9.5, 10, 10.5, 14, 14.5, 15, 15.5, 16, 17))
         length = rng.choice((1.5, 2, 2, 2.5, 3))
         start_time = dt.time(int(hour), int(hour % 1 * 60))
@@ -607,7 +614,8 @@ class _Plan:
 
     def _checks(self, uid: int, cid: int) -> None:
         rng = self.rng
-        inspected = self.today - dt.timedelta(days=rng.randint(self.sizes.days_back + 1, 1400))
+        # Inspected before the first slot; valid for five years, so through the last one.
+        inspected = self.first_day - dt.timedelta(days=rng.randint(1, 700))
         eligible = rng.random() < 0.98
         self.add(
             "certificate_check",
@@ -623,7 +631,7 @@ class _Plan:
                 dt.datetime.combine(inspected, dt.time(10)),
             ),
         )
-        if eligible:  # valid for five years, and every inspection is under four years old
+        if eligible:
             self.certified.add((uid, cid))
         if rng.random() < 0.7:
             self.add(
@@ -917,6 +925,8 @@ def add_size_arguments(parser: argparse.ArgumentParser, signups_flag: str = "--s
     parser.add_argument(
         signups_flag, dest="dataset_signups", type=int, default=defaults.signups, metavar="N"
     )
+    parser.add_argument("--days-back", type=int, default=defaults.days_back, metavar="DAYS")
+    parser.add_argument("--days-ahead", type=int, default=defaults.days_ahead, metavar="DAYS")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
 
 
@@ -926,11 +936,15 @@ def sizes_from(parser: argparse.ArgumentParser, args) -> Sizes:
         volunteers=args.volunteers,
         slots=args.slots,
         signups=args.dataset_signups,
+        days_back=args.days_back,
+        days_ahead=args.days_ahead,
     )
     if not 1 <= sizes.centres <= 1000 or not 1 <= sizes.volunteers <= 100_000:
         parser.error("--centres must be 1..1000 and --volunteers 1..100000")
     if not sizes.centres <= sizes.slots <= 1_000_000 or not 0 <= sizes.signups <= 3_000_000:
         parser.error("the slots must be 1 per centre to 1000000, the sign-ups 0..3000000")
+    if not 0 <= sizes.days_back <= 700 or not 1 <= sizes.days_ahead <= 400:
+        parser.error("--days-back must be 0..700 and --days-ahead 1..400")
     return sizes
 
 

@@ -337,6 +337,9 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> Backend
                 "total_seconds": round(generated.total_seconds, 1),
             }
             with db.connection_context():
+                for name in args.drop_index:  # to measure "before an index was added"
+                    db.execute_sql(f'DROP INDEX "{name}"')
+                    print(f"[{backend}] dropped index {name}", file=sys.stderr)
                 report.signups_before = dataset.summary()
                 subjects = pick_subjects(args.signups + WARMUP, args.seed)
         finally:
@@ -444,9 +447,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--drop-index",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="drop this index after building the dataset (to compare without it); repeatable",
+    )
     dataset.add_size_arguments(parser, signups_flag="--dataset-signups")
     args = parser.parse_args(argv)
     args.sizes = dataset.sizes_from(parser, args)
+    if any(not re.fullmatch(r"[a-z0-9_]{1,63}", name) for name in args.drop_index):
+        parser.error("--drop-index takes an index name (lower-case letters, digits, _)")
     if not 1 <= args.requests <= 20_000 or not 1 <= args.signups <= 5_000:
         parser.error("--requests must be 1..20000 and --signups 1..5000")
     if not 1 <= args.concurrency <= 64 or not 1 <= args.workers <= 16:

@@ -92,7 +92,11 @@ class Slot(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("series", "original_date"), True),)
+        indexes = (
+            (("series", "original_date"), True),
+            # A centre's slots in a time window (dashboard, attendance, "fits me"): migration 0009.
+            (("activity", "starts_at"), False),
+        )
         constraints = [
             pw.SQL("CHECK (taken >= 0 AND taken <= capacity)"),
             pw.SQL("CHECK (capacity >= 0)"),
