@@ -257,6 +257,37 @@ def run_load(
     return Load(len(latencies), errors, wall, latencies)
 
 
+@dataclass
+class RouteResult:
+    """One route's figures in one run (printed and written to --json)."""
+
+    backend: str
+    route: str
+    path: str
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    @classmethod
+    def from_load(cls, backend: str, route: str, path: str, load: Load) -> RouteResult:
+        return cls(
+            backend=backend,
+            route=route,
+            path=path,
+            requests=load.count,
+            errors=load.errors,
+            seconds=round(load.wall, 2),
+            rps=round(load.rps, 1),
+            p50_ms=load.ms(50),
+            p95_ms=load.ms(95),
+            p99_ms=load.ms(99),
+        )
+
+
 def percentile(sorted_values: list[float], pct: float) -> float:
     """Nearest-rank percentile."""
     if not sorted_values:

@@ -19,12 +19,13 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from _common import (
     DEFAULT_PG,
     HOST,
+    RouteResult,
     app_env,
     flask,
     get,
@@ -34,19 +35,6 @@ from _common import (
     postgres_reachable,
     run_load,
 )
-
-
-@dataclass
-class RouteResult:
-    backend: str
-    route: str
-    path: str
-    requests: int
-    errors: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p95_ms: float
 
 
 def centre_path(port: int) -> str | None:
@@ -81,19 +69,7 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> list[Ro
             print(f"[{backend}] no centre link found on / or /zentren/", file=sys.stderr)
         for route, path in routes:
             load = measure(port, path, args.requests, args.concurrency, args.route_seconds)
-            results.append(
-                RouteResult(
-                    backend=backend,
-                    route=route,
-                    path=path,
-                    requests=load.count,
-                    errors=load.errors,
-                    seconds=round(load.wall, 2),
-                    rps=round(load.rps, 1),
-                    p50_ms=load.ms(50),
-                    p95_ms=load.ms(95),
-                )
-            )
+            results.append(RouteResult.from_load(backend, route, path, load))
             print(
                 f"[{backend}] {path}: {load.count} requests in {load.wall:.1f} s", file=sys.stderr
             )

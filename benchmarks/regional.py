@@ -45,6 +45,7 @@ from _common import (
     DEFAULT_PG,
     HOST,
     Load,
+    RouteResult,
     app_env,
     gunicorn,
     machine,
@@ -59,20 +60,6 @@ LIST_VOLUNTEERS = 20
 DASHBOARD_CENTRES = 10
 WARMUP = 20
 CSRF_RE = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@dataclass
-class RouteResult:
-    backend: str
-    route: str
-    path: str
-    requests: int
-    errors: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
 
 
 @dataclass
@@ -303,18 +290,7 @@ def measure_signups(port, pairs, cookies, args) -> tuple[Load, Load, list[int]]:
 
 
 def result(backend: str, route: str, path: str, load: Load) -> RouteResult:
-    return RouteResult(
-        backend=backend,
-        route=route,
-        path=path,
-        requests=load.count,
-        errors=load.errors,
-        seconds=round(load.wall, 2),
-        rps=round(load.rps, 1),
-        p50_ms=load.ms(50),
-        p95_ms=load.ms(95),
-        p99_ms=load.ms(99),
-    )
+    return RouteResult.from_load(backend, route, path, load)
 
 
 def run_backend(backend: str, database_url: str, workdir: Path, args) -> BackendReport:
