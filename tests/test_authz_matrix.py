@@ -585,6 +585,28 @@ MATRIX: dict[str, Route] = {
     ),
 }
 
+
+def _feature_routes() -> dict[str, Route]:
+    """Entries kept beside their feature: ``tests/authz_routes_<feature>.py``.
+
+    Each such module has ``routes(m)``, called with this module so that it can use ``Route``,
+    ``Expect`` and the role helpers above, and returns its part of the matrix.
+    """
+    import importlib
+    import pathlib
+    import sys
+
+    found: dict[str, Route] = {}
+    for path in sorted(pathlib.Path(__file__).parent.glob("authz_routes_*.py")):
+        module = importlib.import_module(f"tests.{path.stem}")
+        for endpoint, route in module.routes(sys.modules[__name__]).items():
+            assert endpoint not in MATRIX and endpoint not in found, f"{endpoint} twice"
+            found[endpoint] = route
+    return found
+
+
+MATRIX.update(_feature_routes())
+
 # Not routes anyone decides about: Flask's own file server.
 IGNORED_ENDPOINTS = {"static"}
 

@@ -42,8 +42,15 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.centres.views import bp as centres_bp
     from volunteer_app.coordination.views import bp as coordination_bp
     from volunteer_app.core.views import bp as core_bp
+    from volunteer_app.feeds.views import bp as feeds_bp
+    from volunteer_app.partners.views import bp as partners_bp
+    from volunteer_app.programme.views import bp as programme_bp
+    from volunteer_app.proposals.views import bp as proposals_bp
+    from volunteer_app.reports.views import bp as reports_bp
+    from volunteer_app.rooms.views import bp as rooms_bp
     from volunteer_app.signups.views import bp as signups_bp
     from volunteer_app.volunteers.views import bp as volunteers_bp
+    from volunteer_app.wishes.views import bp as wishes_bp
 
     auth.init_app(app)
     app.register_blueprint(core_bp)
@@ -54,6 +61,16 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(signups_bp)
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(coordination_bp)
+    for feature_bp in (
+        programme_bp,
+        feeds_bp,
+        proposals_bp,
+        partners_bp,
+        rooms_bp,
+        wishes_bp,
+        reports_bp,
+    ):
+        app.register_blueprint(feature_bp)
 
     from volunteer_app.common import handlers
 

@@ -116,7 +116,13 @@ def all_models() -> list[type[BaseModel]]:
         Operator,
     )
     from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+    from volunteer_app.feeds.models import MODELS as feeds_models
     from volunteer_app.notifications.models import DigestSent, OutboxMessage
+    from volunteer_app.partners.models import MODELS as partners_models
+    from volunteer_app.programme.models import MODELS as programme_models
+    from volunteer_app.proposals.models import MODELS as proposals_models
+    from volunteer_app.reports.models import MODELS as reports_models
+    from volunteer_app.rooms.models import MODELS as rooms_models
     from volunteer_app.signups.models import Signup
     from volunteer_app.volunteers.models import (
         AvailabilityWindow,
@@ -124,7 +130,17 @@ def all_models() -> list[type[BaseModel]]:
         ReachableCentre,
         VolunteerProfile,
     )
+    from volunteer_app.wishes.models import MODELS as wishes_models
 
+    feature_models = (
+        feeds_models
+        + partners_models
+        + programme_models
+        + proposals_models
+        + reports_models
+        + rooms_models
+        + wishes_models
+    )
     return pw.sort_models(
         [
             User,
@@ -150,5 +166,6 @@ def all_models() -> list[type[BaseModel]]:
             CertificateCheck,
             MeaslesProof,
             AuditEntry,
+            *feature_models,
         ]
     )

@@ -12,6 +12,7 @@ seed: the same date gives the same demo.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import random
 import secrets
@@ -165,6 +166,20 @@ def volunteer_email(n: int) -> str:
     return f"ehrenamt{n:02d}@{DEMO_DOMAIN}"
 
 
+@dataclass(frozen=True)
+class DemoNetwork:
+    """What the core demo created, for the features' own demo seeders."""
+
+    centres: dict  # slug -> Centre
+    staff: dict  # e-mail -> User (coordinators and admins)
+    volunteers: dict  # n -> User
+
+
+# Features with a ``demo.py`` whose ``seed(network) -> int`` adds what is missing and returns
+# how many rows it created (0 on a second run).
+FEATURE_DEMOS: tuple[str, ...] = ()
+
+
 def seed_demo() -> bool:
     """Create whatever of the demo network is missing; True if anything was created.
 
@@ -202,6 +217,9 @@ class _Seeder:
             slug: staff[email] for email, _name, _role, slugs in STAFF for slug in slugs
         }
         self.created += _Month(centres, coordinators, volunteers).run()
+        network = DemoNetwork(centres=centres, staff=staff, volunteers=volunteers)
+        for feature in FEATURE_DEMOS:
+            self.created += importlib.import_module(f"volunteer_app.{feature}.demo").seed(network)
 
     def _password_hash(self) -> str:
         # argon2 is slow on purpose: hash once, and only if an account is missing.

@@ -1,0 +1,1 @@
+"""Cooperation partners of a centre (public directory and internal notes)."""

@@ -1,0 +1,7 @@
+"""Routes of programme."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("programme", __name__)

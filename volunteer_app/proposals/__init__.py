@@ -1,0 +1,1 @@
+"""Matching in the app: proposal runs, invitations, suggestions, why slots stay empty."""

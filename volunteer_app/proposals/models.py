@@ -1,0 +1,6 @@
+"""Models of proposals."""
+
+from __future__ import annotations
+
+# Every model of this feature; db.all_models() collects them.
+MODELS: list = []

@@ -1,0 +1,1 @@
+"""Hours, certificates of volunteering and reports for centres and funders."""

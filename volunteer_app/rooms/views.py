@@ -1,0 +1,7 @@
+"""Routes of rooms."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("rooms", __name__)

@@ -1,0 +1,1 @@
+"""Families' wishes: suggestions for offers, support, answers by the centre."""
