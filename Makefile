@@ -19,6 +19,13 @@ $(VENV)/.installed-test: requirements-test.txt requirements.txt $(VENV)/.install
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
+# ical.js (pinned in tests/js/package-lock.json): the Thunderbird-parser reader of the feed tests.
+# Without Node.js the ical.js tests skip locally (and fail in CI, where they are required).
+tests/js/node_modules/.installed: tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the ical.js feed checks will be skipped"; fi
+
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d volunteer_app/translations
 
@@ -39,7 +46,7 @@ run: $(VENV)/.installed translations | instance
 	  $(BIN)/huey_consumer volunteer_app.jobs.huey --workers 1 --logfile instance/jobs.log & \
 	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: $(VENV)/.installed-test translations
+test: $(VENV)/.installed-test translations tests/js/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
