@@ -1,0 +1,235 @@
+"""State changes of wishes: suggest, support, answer, realise as an activity, delete.
+
+Families need no account: a wish carries no name, and an e-mail address only together with
+the moment the wisher consented to its storage. Supports are counted once per browser: the
+browser keeps a random id in a cookie, the database only its hash (unique per wish).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import peewee as pw
+from flask_babel import gettext as _
+
+from volunteer_app.accounts.models import User
+from volunteer_app.activities import services as activity_services
+from volunteer_app.activities.models import Activity
+from volunteer_app.centres.models import Centre
+from volunteer_app.centres.queries import can_manage
+from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
+from volunteer_app.common.forms import _CONTROL
+from volunteer_app.common.urls import external_url
+from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.notifications.services import queue_mail
+from volunteer_app.wishes.models import (
+    ANSWER_MAX,
+    DESCRIPTION_MAX,
+    OPEN_STATUSES,
+    STATUSES,
+    TITLE_MAX,
+    Wish,
+    WishSupport,
+)
+
+log = logging.getLogger(__name__)
+
+# After these answers nothing more is sent, so the address is deleted once the mail is queued.
+FINAL_STATUSES = ("realised", "declined")
+LOCALES = ("de", "en")
+
+
+class DuplicateWish(Conflict):
+    """The same wish exists already: ``wish`` is the one to support instead."""
+
+    def __init__(self, message: str, wish: Wish):
+        super().__init__(message, "title")
+        self.wish = wish
+
+
+def _require_manager(actor: User, centre: Centre) -> None:
+    if actor is None or not can_manage(actor, centre):
+        raise NotAllowed(_("You may not answer the wishes of this centre."))
+
+
+def _clean(data: dict, name: str, limit: int, required: bool = False) -> str:
+    value = (data.get(name) or "").strip()
+    if required and not value:
+        raise DomainError(_("Please fill in this field."), name)
+    if len(value) > limit:
+        raise DomainError(_("Please use at most %(max)d characters.", max=limit), name)
+    if _CONTROL.search(value):
+        raise DomainError(_("Please remove invisible control characters."), name)
+    return value
+
+
+def _folded(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def _same_title(centre: Centre, title: str) -> Wish | None:
+    """An open wish of the centre with the same title (ignoring case and spacing)."""
+    folded = _folded(title)
+    candidates = Wish.select(Wish.id, Wish.title).where(
+        (Wish.centre == centre.id)
+        & Wish.status.in_(OPEN_STATUSES)
+        & (pw.fn.LOWER(Wish.title) == title.lower())
+    )
+    return next((w for w in candidates if _folded(w.title) == folded), None)
+
+
+def suggest_wish(centre: Centre, data: dict, *, browser_hash: str, locale: str = "de") -> Wish:
+    """A new wish of the centre, supported by the browser that suggested it.
+
+    The e-mail address is kept only with ``consent`` true; without it the address is
+    dropped (the form refuses that combination before, with a message)."""
+    title = _clean(data, "title", TITLE_MAX, required=True)
+    description = _clean(data, "description", DESCRIPTION_MAX)
+    email = _clean(data, "email", 254) if data.get("consent") else ""
+    if email and ("@" not in email or any(c.isspace() for c in email)):
+        raise DomainError(_("Please enter a valid e-mail address, like name@example.org."), "email")
+    with write_transaction():
+        existing = _same_title(centre, title)
+        if existing is not None:
+            raise DuplicateWish(
+                _("This wish has been suggested already: please support it in the list."),
+                existing,
+            )
+        now = utcnow()
+        wish = Wish.create(
+            centre=centre.id,
+            title=title,
+            description=description,
+            email=email or None,
+            email_consent_at=now if email else None,
+            locale=locale if locale in LOCALES else "de",
+            support_count=1,
+            created_at=now,
+            updated_at=now,
+        )
+        WishSupport.create(wish=wish.id, browser_hash=browser_hash, created_at=now)
+    log.info("wish %s suggested for centre %s", wish.id, centre.id)
+    return wish
+
+
+def support_wish(centre: Centre, wish_id: int, *, browser_hash: str) -> bool:
+    """Count the browser's support once: True if counted now, False if it had supported
+    the wish before. Only open wishes (new or planned) can be supported."""
+    with write_transaction():
+        wish = Wish.get_or_none((Wish.id == wish_id) & (Wish.centre == centre.id))
+        if wish is None:
+            raise NotFound(_("This wish does not exist (any more)."))
+        if not wish.is_open:
+            raise Conflict(_("This wish has been answered already and needs no more support."))
+        try:
+            with write_transaction():  # a savepoint: the unique index decides
+                WishSupport.create(wish=wish.id, browser_hash=browser_hash)
+        except pw.IntegrityError:
+            return False
+        Wish.update(support_count=Wish.support_count + 1).where(Wish.id == wish.id).execute()
+    return True
+
+
+def _activity_of(centre: Centre, activity_id) -> Activity:
+    activity = Activity.get_or_none((Activity.id == activity_id) & (Activity.centre == centre.id))
+    if activity is None:
+        raise DomainError(_("Please choose the activity that realises the wish."), "activity_id")
+    return activity
+
+
+def _notify(wish: Wish, centre: Centre, activity: Activity | None) -> None:
+    """Mail the answer to the wisher, in their language (inside the caller's transaction);
+    after a final answer the address is deleted."""
+    if not wish.email:
+        return
+    queue_mail(
+        wish.email,
+        "wish_answer",
+        locale=wish.locale,
+        wish=wish,
+        centre=centre,
+        activity=activity,
+        link=external_url("wishes.centre_wishes", slug=centre.slug, _anchor=f"wish-{wish.id}"),
+    )
+    if wish.status in FINAL_STATUSES:
+        Wish.update(email=None, email_consent_at=None).where(Wish.id == wish.id).execute()
+        wish.email = None
+
+
+def _apply_answer(wish: Wish, centre: Centre, status: str, answer: str, activity, actor) -> bool:
+    """Write status, answer and activity (inside the caller's transaction); mail the wisher
+    when something they can see changed. Returns whether anything changed."""
+    changed = (
+        status != wish.status
+        or answer != wish.answer
+        or (activity.id if activity else None) != wish.activity_id
+    )
+    if not changed:
+        return False
+    now = utcnow()
+    fields = {
+        "status": status,
+        "answer": answer,
+        "activity": activity.id if activity else None,
+        "updated_at": now,
+        "answered_at": now,
+        "answered_by": actor.id,
+        "realised_at": (wish.realised_at or now) if status == "realised" else None,
+    }
+    Wish.update(**fields).where(Wish.id == wish.id).execute()
+    for name, value in fields.items():
+        setattr(wish, name, value)
+    _notify(wish, centre, activity)
+    return True
+
+
+def answer_wish(wish: Wish, data: dict, *, actor: User) -> bool:
+    """Set the status (realised needs one of the centre's activities) and the public answer;
+    the wisher is told by mail when they left an address. Returns whether anything changed."""
+    centre = wish.centre
+    _require_manager(actor, centre)
+    status = data.get("status")
+    if status not in STATUSES:
+        raise DomainError(_("Please choose one of the options."), "status")
+    answer = _clean(data, "answer", ANSWER_MAX)
+    activity = _activity_of(centre, data.get("activity_id")) if status == "realised" else None
+    with write_transaction():
+        current = Wish.get_or_none((Wish.id == wish.id) & (Wish.centre == centre.id))
+        if current is None:
+            raise NotFound(_("This wish does not exist (any more)."))
+        current.centre = centre
+        changed = _apply_answer(current, centre, status, answer, activity, actor)
+    log.info("wish %s answered (%s) by user %s", wish.id, status, actor.id)
+    return changed
+
+
+def realise_wish(wish: Wish, activity_data: dict, answer: str = "", *, actor: User) -> Activity:
+    """Create the activity from the activity form's data and mark the wish realised by it,
+    in one transaction: if the activity cannot be created, nothing is written."""
+    centre = wish.centre
+    _require_manager(actor, centre)
+    answer = _clean({"answer": answer}, "answer", ANSWER_MAX)
+    with write_transaction():
+        current = Wish.get_or_none((Wish.id == wish.id) & (Wish.centre == centre.id))
+        if current is None:
+            raise NotFound(_("This wish does not exist (any more)."))
+        if current.status == "realised" and current.activity_id:
+            raise Conflict(_("This wish has been realised already."))
+        activity = activity_services.create_activity(centre, activity_data, actor=actor)
+        if not answer:
+            answer = _("We have made it happen: %(title)s.", title=activity.title)
+        _apply_answer(current, centre, "realised", answer, activity, actor)
+    log.info("wish %s realised as activity %s by user %s", wish.id, activity.id, actor.id)
+    return activity
+
+
+def delete_wish(wish: Wish, *, actor: User) -> None:
+    """Remove a wish (spam, insults) with its supports; nobody is told."""
+    _require_manager(actor, wish.centre)
+    with write_transaction():
+        deleted = (
+            Wish.delete().where((Wish.id == wish.id) & (Wish.centre == wish.centre_id)).execute()
+        )
+    if not deleted:
+        raise NotFound(_("This wish does not exist (any more)."))
+    log.info("wish %s deleted by user %s", wish.id, actor.id)
