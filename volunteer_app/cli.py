@@ -146,6 +146,30 @@ def jobs_extend_slots():
     click.echo(f"Created {result.slots} slot(s) in {result.series} schedule(s).")
 
 
+@jobs_cli.command("match")
+@click.argument("run_id", type=int)
+def jobs_match(run_id):
+    """Solve a queued matching run now (instead of waiting for the task queue)."""
+    from volunteer_app.proposals import tasks
+
+    with connection():
+        status = tasks.execute_run(run_id)
+    click.echo(f"Run {run_id}: {status}.")
+
+
+@jobs_cli.command("send-suggestions")
+def jobs_send_suggestions():
+    """Queue this week's "Passt zu dir" mail for volunteers who opted in (once per ISO week)."""
+    from volunteer_app.proposals import services
+
+    with connection():
+        result = services.send_weekly_suggestions()
+    click.echo(
+        f"Suggestions queued: {result.sent}, already sent this week: {result.already_sent}, "
+        f"nothing to suggest: {result.nothing_to_suggest}."
+    )
+
+
 def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_cli)

@@ -176,3 +176,43 @@ def run_extend_slots():
 def extend_slots_daily():
     """Every night: keep the rolling horizon of slots filled (running twice adds nothing)."""
     run_extend_slots()
+
+
+def run_match(run_id: int) -> str:
+    """Solve one queued matching run (the body of ``match_run``); progress goes to the run."""
+    from volunteer_app.proposals import tasks
+
+    with job_context():
+        return tasks.execute_run(run_id)
+
+
+@huey.task(name="match_run")
+def match_run(run_id: int) -> str:
+    """Queued by "Vorschläge erzeugen": never solved inside the web request."""
+    return run_match(run_id)
+
+
+def run_send_suggestions():
+    """Queue this ISO week's "Passt zu dir" mail for everyone who opted in (once a week)."""
+    from volunteer_app.proposals import services
+
+    with job_context():
+        return services.send_weekly_suggestions()
+
+
+def weekly_at_berlin_time(weekday: int, hour: int, minute: int = 0):
+    """A periodic-task schedule on one weekday (0 = Monday) at a Berlin wall-clock time."""
+    from volunteer_app.common.time import to_berlin
+
+    at_time = at_berlin_time(hour, minute)
+
+    def validate(timestamp) -> bool:
+        return at_time(timestamp) and to_berlin(timestamp).weekday() == weekday
+
+    return validate
+
+
+@huey.periodic_task(weekly_at_berlin_time(0, 8, 0), name="send_suggestions_weekly")
+def send_suggestions_weekly():
+    """Mondays at 08:00 Berlin time: the weekly suggestions (idempotent per ISO week)."""
+    run_send_suggestions()
