@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from volunteer_app.accounts.auth import role_required, start_session
 from volunteer_app.centres import queries, services
+from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.forms import (
     AcceptInvitationForm,
     ActionForm,
@@ -18,17 +19,14 @@ from volunteer_app.centres.forms import (
     apply_domain_error,
 )
 from volunteer_app.common.errors import DomainError, InvalidToken, NotFound
+from volunteer_app.db import utcnow
+from volunteer_app.partners import queries as partners_queries
+from volunteer_app.programme import queries as programme_queries
+from volunteer_app.programme.forms import ProgrammeArgs
+from volunteer_app.wishes import queries as wishes_queries
 
 # No url_prefix: the invitation link lives at /einladung/…, beside /zentren/….
 bp = Blueprint("centres", __name__)
-
-
-def _managed_centre(slug: str):
-    """The centre for a coordinator's page: 404 if unknown, 403 if not theirs."""
-    centre = queries.centre_by_slug(slug) or abort(404)
-    if not queries.can_manage(current_user, centre):
-        abort(403)
-    return centre
 
 
 def _centre_form(centre, **kwargs):
@@ -51,16 +49,29 @@ def _render_edit(centre, form, day_form):
 
 @bp.get("/zentren/")
 def list_centres():
-    return render_template("centres/list.html", centres=queries.centres_overview())
+    now = utcnow()
+    return render_template(
+        "centres/list.html",
+        centres=programme_queries.centres_with_programme(now),
+        today=programme_queries.berlin_today(now),
+    )
 
 
 @bp.get("/zentren/<slug>")
 def show_centre(slug: str):
+    """The centre's public page: the families' programme week by week, then the centre."""
     centre = queries.centre_by_slug(slug) or abort(404)
+    args = ProgrammeArgs.from_args(request.args)
+    programme = programme_queries.centre_programme(
+        centre, requested=args.start, category_ids=args.category_ids, now=utcnow()
+    )
     return render_template(
         "centres/show.html",
         centre=centre,
-        closing_days=queries.upcoming_closing_days(centre, queries.today()),
+        programme=programme,
+        closing_days=queries.upcoming_closing_days(centre, programme.today),
+        public_partners=partners_queries.public_partners_of(centre),
+        realised_wishes=wishes_queries.realised_wishes(centre.id),
         can_edit=queries.can_manage(current_user, centre),
     )
 

@@ -1,7 +1,177 @@
-"""Routes of feeds."""
+"""Routes of feeds: the calendar files, the pages to subscribe, the poster, my private links."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import os
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from volunteer_app.centres.queries import today
+from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
+from volunteer_app.extensions import limiter
+from volunteer_app.feeds import cache, content, logfilter, pages, qr, queries, services
+from volunteer_app.feeds.forms import ActionForm, CreateLinkForm, ReminderForm
 
 bp = Blueprint("feeds", __name__)
+bp.record_once(lambda state: logfilter.install(state.app))
+
+
+def _limit(key: str, default: str):
+    """A limit the configuration (or, for benchmarks, the environment) may override."""
+    return lambda: current_app.config.get(key) or os.environ.get(key) or default
+
+
+# Per address over all feed URLs (token guessing), and per address and URL (a client in a loop).
+FEEDS_LIMIT = _limit("RATELIMIT_FEEDS", "300 per minute")
+FEED_URL_LIMIT = _limit("RATELIMIT_FEED_URL", "30 per minute")
+
+
+def _per_url() -> str:
+    from flask_limiter.util import get_remote_address
+
+    return f"{get_remote_address()}|{request.path}"
+
+
+def _family(slug: str):
+    """Centre, chosen categories and feed language from the URL; anything unknown is a 404."""
+    centre = queries.centre_by_slug(slug) or abort(404)
+    chosen = pages.chosen_categories(centre.id, request.args)
+    if chosen is None:
+        abort(404)
+    return centre, chosen, pages.feed_language(request.args) or abort(404)
+
+
+@bp.get("/zentren/<slug>/kalender.ics")
+@limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
+@limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
+def family_feed(slug: str):
+    centre, chosen, lang = _family(slug)
+    return cache.response(content.family_feed(centre, chosen, lang, today()))
+
+
+@bp.get("/kalender/<token>.ics")
+@limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
+@limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
+def private_feed(token: str):
+    try:
+        feed = services.feed_for_token(token, today())
+    except NotFound:
+        abort(404)
+    return cache.response(feed)
+
+
+@bp.get("/zentren/<slug>/kalender")
+def family_subscribe(slug: str):
+    centre, chosen, _lang = _family(slug)
+    return render_template(
+        "feeds/family_subscribe.html",
+        **pages.family_page(centre, chosen, str(get_locale())),
+    )
+
+
+@bp.get("/zentren/<slug>/kalender/qr.svg")
+def family_qr(slug: str):
+    """The QR code of the subscribe page (with the same choice): on the phone, that page
+    offers the right button for each calendar app."""
+    centre, chosen, lang = _family(slug)
+    svg = qr.svg(pages.subscribe_url(centre, chosen, lang), label=centre.name)
+    resp = Response(svg, mimetype="image/svg+xml")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+@bp.get("/zentren/<slug>/aushang")
+def poster(slug: str):
+    centre = queries.centre_by_slug(slug) or abort(404)
+    page_url = pages.subscribe_url(centre, [], str(get_locale()))
+    label = _("QR code: calendar of %(centre)s", centre=centre.name)
+    return render_template(
+        "feeds/poster.html",
+        centre=centre,
+        page_url=page_url,
+        qr_svg=qr.svg(page_url, 10, label=label),
+    )
+
+
+# --- my private links ----------------------------------------------------------------------
+
+
+@bp.get("/konto/kalender")
+@login_required
+def my_calendars():
+    return render_template(
+        "feeds/my_calendars.html",
+        **pages.my_calendars(current_user),
+        create_form=CreateLinkForm(formdata=None),
+        reminder_form=pages.reminder_form(current_user),
+    )
+
+
+@bp.post("/konto/kalender/neu")
+@login_required
+def create_link():
+    form = CreateLinkForm()
+    centre = pages.centre_of_form(form) if form.validate_on_submit() else abort(400)
+    try:
+        services.create_link(form.kind.data, centre, actor=current_user)
+    except NotAllowed:
+        abort(403)
+    flash(_("Your calendar link is ready. Subscribe to it with the steps below."), "success")
+    return redirect(url_for("feeds.my_calendars") + "#" + pages.anchor(form.kind.data, centre))
+
+
+def _confirm(link_id: int, action: str, service, done_message: str):
+    link = pages.own_link(current_user, link_id) or abort(404)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            service(link.id, actor=current_user)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("feeds.my_calendars"))
+        flash(done_message, "success")
+        return redirect(url_for("feeds.my_calendars"))
+    return render_template("feeds/confirm.html", link=link, action=action, form=form)
+
+
+@bp.route("/konto/kalender/<int:link_id>/erneuern", methods=["GET", "POST"])
+@login_required
+def rotate_link(link_id: int):
+    message = _("Done: here is your new link. Subscribe to it again; the old one stopped working.")
+    return _confirm(link_id, "rotate", services.rotate_link, message)
+
+
+@bp.route("/konto/kalender/<int:link_id>/abschalten", methods=["GET", "POST"])
+@login_required
+def revoke_link(link_id: int):
+    message = _("The link is switched off. Calendars subscribed to it will be emptied.")
+    return _confirm(link_id, "revoke", services.revoke_link, message)
+
+
+@bp.post("/konto/kalender/erinnerung")
+@login_required
+def set_reminder():
+    form = ReminderForm()
+    if not form.validate_on_submit():
+        flash(_("Please choose one of the offered reminder times."), "error")
+        return redirect(url_for("feeds.my_calendars"))
+    try:
+        services.set_reminder(form.minutes(), actor=current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("feeds.my_calendars"))
+    flash(_("Saved. Your calendar app picks up the change at its next refresh."), "success")
+    return redirect(url_for("feeds.my_calendars") + "#volunteer")

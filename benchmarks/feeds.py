@@ -1,0 +1,253 @@
+"""Calendar feeds: cold render of a 2,000-event feed, and the 304 path next to /healthz.
+
+    .venv/bin/python benchmarks/feeds.py                    # SQLite, and PostgreSQL if reachable
+    .venv/bin/python benchmarks/feeds.py --requests 2000 --no-postgres
+
+For each backend: a fresh database (temporary SQLite file / private PostgreSQL database),
+``flask db upgrade``, one centre with 2,000 public slots (each with a confirmed sign-up) and a
+coordinator's staff link. Then
+1. in-process, the cold render (rows -> bytes, nothing cached) of the family and the staff feed,
+   the median of 5 runs;
+2. ``gunicorn -w 2`` on 127.0.0.1 with the production configuration: one cold HTTP request of
+   each feed (cache emptied), then a bounded load of ``/healthz``, the cached feed (200) and the
+   conditional request answered with 304 — same server, same run.
+Rate limits of the feed URLs are raised for the run (``RATELIMIT_FEEDS``/``RATELIMIT_FEED_URL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import (
+    DEFAULT_PG,
+    HOST,
+    RouteResult,
+    app_env,
+    flask,
+    get,
+    gunicorn,
+    machine,
+    postgres_database,
+    postgres_reachable,
+    request,
+    run_load,
+)
+
+EVENTS = 2000
+
+
+def _overrides(env: dict[str, str]) -> dict[str, str]:
+    # config.py reads the environment once, at import: the second backend needs its own values.
+    return {k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "BASE_URL")}
+
+
+def seed(env: dict[str, str]) -> tuple[str, str]:
+    """The centre with 2,000 slots; returns (family feed path, staff feed path)."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from config import config_from_env
+        from volunteer_app import create_app
+        from volunteer_app.accounts.models import User
+        from volunteer_app.activities.models import Activity, Category, Slot
+        from volunteer_app.activities.recurrence import berlin_to_utc
+        from volunteer_app.centres.models import Centre, CentreMembership
+        from volunteer_app.centres.queries import today
+        from volunteer_app.db import db, utcnow
+        from volunteer_app.feeds import services
+        from volunteer_app.signups.models import Signup
+
+        app = create_app(config_from_env(), **_overrides(env))
+        with app.app_context(), db.connection_context(), db.atomic():
+            centre = Centre.create(name="Benchmark-Zentrum", slug="bench", town="Erfurt")
+            coordinator = User.create(
+                email="coord@bench.invalid",
+                name="Clara Bench",
+                password_hash="x",  # noqa: S106 (nobody logs in)
+                role="coordinator",
+                session_token=secrets.token_hex(16),
+                email_confirmed_at=utcnow(),
+            )
+            volunteer = User.create(
+                email="vera@bench.invalid",
+                name="Vera Bench",
+                password_hash="x",  # noqa: S106 (nobody logs in)
+                session_token=secrets.token_hex(16),
+                email_confirmed_at=utcnow(),
+            )
+            CentreMembership.create(user=coordinator, centre=centre)
+            activity = Activity.create(
+                centre=centre,
+                title="Offener Treff",
+                category=Category.get(Category.key == "reading"),
+                place="Saal",
+                volunteers_needed=2,
+            )
+            start = berlin_to_utc(today() - dt.timedelta(days=50), dt.time(8))
+            Slot.insert_many(
+                [
+                    {
+                        "activity": activity.id,
+                        "starts_at": start + dt.timedelta(hours=4 * i),
+                        "ends_at": start + dt.timedelta(hours=4 * i + 2),
+                        "capacity": 2,
+                        "taken": 1,
+                    }
+                    for i in range(EVENTS)
+                ]
+            ).execute()
+            Signup.insert_many(
+                [
+                    {"slot": s.id, "volunteer": volunteer.id, "status": "confirmed"}
+                    for s in Slot.select(Slot.id)
+                ]
+            ).execute()
+            token = services.link_token(services.create_link("staff", centre, actor=coordinator))
+        return "/zentren/bench/kalender.ics", f"/kalender/{token}.ics"
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def cold_render(env: dict[str, str], runs: int = 5) -> dict[str, float]:
+    """Median ms of rendering each feed from the rows (no cache involved)."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from config import config_from_env
+        from volunteer_app import create_app
+        from volunteer_app.centres.models import Centre
+        from volunteer_app.centres.queries import today
+        from volunteer_app.db import db
+        from volunteer_app.feeds import content
+
+        app = create_app(config_from_env(), **_overrides(env))
+        result = {}
+        with app.test_request_context(), db.connection_context():
+            centre = Centre.get(Centre.slug == "bench")
+            for name, make in (
+                ("family", lambda: content.family_feed(centre, [], "de", today())),
+                ("staff", lambda: content.staff_feed(centre, "de", today())),
+            ):
+                times = []
+                for _ in range(runs):
+                    feed = make()
+                    started = time.perf_counter()
+                    data = feed.render()
+                    times.append((time.perf_counter() - started) * 1000)
+                assert data.count(b"BEGIN:VEVENT") == EVENTS
+                result[name] = statistics.median(times)
+                result[name + "_kb"] = len(data) / 1024
+        return result
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def clear_cache(env):
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from config import config_from_env
+        from volunteer_app import create_app
+        from volunteer_app.db import db
+        from volunteer_app.feeds.models import FeedCache
+
+        with (
+            create_app(config_from_env(), **_overrides(env)).app_context(),
+            db.connection_context(),
+        ):
+            FeedCache.delete().execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_backend(backend: str, database_url: str, workdir: Path, args) -> tuple[list, dict]:
+    env = app_env(database_url, workdir)
+    env["RATELIMIT_FEEDS"] = env["RATELIMIT_FEED_URL"] = "10000000 per minute"
+    flask(["db", "upgrade"], env)
+    family, staff = seed(env)
+    figures = cold_render(env)
+    results = []
+    with gunicorn(env, args.workers, workdir) as port:
+        for name, path in (("family", family), ("staff", staff)):
+            clear_cache(env)
+            started = time.perf_counter()
+            first = request(port, "GET", path)
+            figures[f"{name}_cold_http"] = (time.perf_counter() - started) * 1000
+            assert first.status == 200 and first.body.count(b"BEGIN:VEVENT") == EVENTS
+        etag = request(port, "GET", family).headers["ETag"]
+
+        def not_modified(_n):
+            return request(port, "GET", family, {"If-None-Match": etag}).status == 304
+
+        def cached(_n):
+            return get(port, family)[0] == 200
+
+        def health(_n):
+            return get(port, "/healthz")[0] == 200
+
+        for route, path, call in (
+            ("health check", "/healthz", health),
+            ("feed 304", family + " (If-None-Match)", not_modified),
+            ("feed 200 cached", family, cached),
+            ("health check", "/healthz", health),
+        ):
+            for _ in range(20):
+                call(0)
+            load = run_load(call, args.requests, args.concurrency, args.route_seconds)
+            results.append(RouteResult.from_load(backend, route, path, load))
+    return results, figures
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--route-seconds", type=float, default=60.0)
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="thekiz-feeds-") as tmp:
+        workdir = Path(tmp)
+        backends = [("sqlite", f"sqlite:///{workdir / 'bench.db'}")]
+        for backend, url in backends:
+            rows.append((backend, *run_backend(backend, url, workdir, args)))
+        if not args.no_postgres and not postgres_reachable(args.postgres_url):
+            with postgres_database(args.postgres_url) as url:
+                rows.append(("postgres", *run_backend("postgres", url, workdir, args)))
+    print(
+        f"\nFeeds benchmark: {EVENTS} events, gunicorn -w {args.workers}, {args.concurrency} client threads, on {HOST}"
+    )
+    print(f"Machine: {machine()}; load average before: {load_before:.2f}\n")
+    for backend, results, figures in rows:
+        print(
+            f"[{backend}] cold render (median of 5, in-process): family {figures['family']:.0f} ms "
+            f"({figures['family_kb']:.0f} KiB), staff {figures['staff']:.0f} ms; first HTTP request "
+            f"(render + store): family {figures['family_cold_http']:.0f} ms, staff {figures['staff_cold_http']:.0f} ms"
+        )
+        for r in results:
+            print(
+                f"  {r.route:16} {r.requests:>6} req {r.errors:>3} err {r.rps:>8.1f} req/s "
+                f"p50 {r.p50_ms:>6.1f} ms p95 {r.p95_ms:>6.1f} ms"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

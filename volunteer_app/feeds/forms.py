@@ -1,0 +1,52 @@
+"""Forms of the feed pages: one-button actions and the reminder of the volunteer feed."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField
+from wtforms.validators import AnyOf, Optional, Regexp
+
+from volunteer_app.feeds.models import ALARM_CHOICES
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token of a one-button form (rotate, switch off)."""
+
+
+class CreateLinkForm(FlaskForm):
+    """Which private link to create: the volunteer feed, or the staff feed of one centre."""
+
+    kind = HiddenField(validators=[AnyOf(("volunteer", "staff"))])
+    centre_id = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$")])
+
+
+def alarm_label(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return str(_l("1 day before")) if days == 1 else str(_l("%(num)s days before", num=days))
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return (
+            str(_l("1 hour before")) if hours == 1 else str(_l("%(num)s hours before", num=hours))
+        )
+    return str(_l("%(num)s minutes before", num=minutes))
+
+
+class ReminderForm(FlaskForm):
+    alarm = RadioField(
+        _l("Reminder in your calendar"),
+        choices=[],
+        default="none",
+        validators=[Optional()],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.alarm.choices = [("none", str(_l("No reminder")))] + [
+            (str(m), alarm_label(m)) for m in ALARM_CHOICES
+        ]
+
+    def minutes(self) -> int | None:
+        value = self.alarm.data
+        return None if value in (None, "", "none") else int(value)

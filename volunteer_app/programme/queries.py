@@ -1,0 +1,547 @@
+"""Read helpers for the families' programme: plain entries, grouped into Berlin weeks.
+
+Everything shown to families goes through ``ProgrammeEntry``: activity, time, place,
+status and a link, never a person. Other sources (partners' consultation hours) turn
+their rows into the same entries and are merged before grouping, see ``programme_entries``.
+Every page built from here runs a fixed number of queries, whatever the number of slots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import peewee as pw
+from babel.dates import format_interval, format_skeleton
+from flask import url_for
+from flask_babel import format_date, format_time, get_locale
+from flask_babel import gettext as _
+
+from volunteer_app.activities.models import Activity, Category, Slot
+from volunteer_app.activities.queries import (
+    BUILTIN_LABELS,
+    BUILTIN_ORDER,
+    category_label,
+    rule_summary,
+    series_of,
+    series_rule,
+)
+from volunteer_app.centres.models import Centre, Operator
+from volunteer_app.common.time import BERLIN, UTC, to_berlin
+from volunteer_app.partners.queries import kind_label
+from volunteer_app.rooms.queries import public_consultations
+
+WEEKS_PER_PAGE = 3
+# Paging stops here: nobody plans a family afternoon two years ahead (and dates stay valid).
+MAX_WEEKS_AHEAD = 104
+# The overview counts the dates of the coming four weeks.
+OVERVIEW_DAYS = 28
+# The activity page lists this many upcoming dates; the rest are in the calendar.
+DATES_SHOWN = 12
+
+
+# --- Plain entries and weeks -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammeEntry:
+    """One date in the programme, whatever it comes from (an activity's slot, a partner's
+    consultation hour). Only what may be public: no names, no phone numbers."""
+
+    title: str
+    category: str  # the shown label, already translated
+    starts_at: dt.datetime  # naive UTC
+    ends_at: dt.datetime  # naive UTC
+    place: str
+    url: str
+    status: str = "scheduled"  # "scheduled" | "cancelled"
+    kind: str = "activity"  # "activity" | "consultation"
+    audience: str = ""
+    category_key: str = ""  # a built-in category's key (for its colour), else ""
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def berlin_day(self) -> dt.date:
+        return to_berlin(self.starts_at).date()
+
+
+@dataclass
+class Day:
+    day: dt.date
+    entries: list[ProgrammeEntry] = field(default_factory=list)
+    heading: str = ""  # set by ``label_weeks``
+
+
+@dataclass
+class Week:
+    start: dt.date  # a Monday
+    relation: str  # "this" | "next" | "later"
+    days: list[Day] = field(default_factory=list)
+    heading: str = ""  # set by ``label_weeks``
+    range_label: str = ""
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+    @property
+    def count(self) -> int:
+        return sum(len(d.entries) for d in self.days)
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def berlin_midnight(day: dt.date) -> dt.datetime:
+    """00:00 Berlin time on ``day`` as naive UTC (midnight exists on both DST Sundays)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
+
+
+def berlin_today(now: dt.datetime) -> dt.date:
+    return to_berlin(now).date()
+
+
+def first_week(requested: dt.date | None, today: dt.date) -> dt.date:
+    """The Monday a page starts at: the requested date's week, never before this week and
+    never beyond ``MAX_WEEKS_AHEAD``."""
+    this_monday = week_start(today)
+    if requested is None:
+        return this_monday
+    last = this_monday + dt.timedelta(weeks=MAX_WEEKS_AHEAD)
+    return min(max(week_start(requested), this_monday), last)
+
+
+def group_by_week(
+    entries: Iterable[ProgrammeEntry], first_monday: dt.date, weeks: int, today: dt.date
+) -> list[Week]:
+    """``weeks`` Berlin weeks from ``first_monday``, each with its days that have entries
+    (sorted by start, then title). Entries outside these weeks are left out. Weeks without
+    entries are kept, so that an empty week says so."""
+    this_monday = week_start(today)
+    out = []
+    for n in range(weeks):
+        start = first_monday + dt.timedelta(weeks=n)
+        if start == this_monday:
+            relation = "this"
+        elif start == this_monday + dt.timedelta(weeks=1):
+            relation = "next"
+        else:
+            relation = "later"
+        out.append(Week(start, relation))
+    by_day: dict[dt.date, list[ProgrammeEntry]] = {}
+    for entry in entries:
+        by_day.setdefault(entry.berlin_day, []).append(entry)
+    for day in sorted(by_day):
+        index = (day - first_monday).days // 7
+        if 0 <= index < weeks:
+            ordered = sorted(by_day[day], key=lambda e: (e.starts_at, e.title.casefold()))
+            out[index].days.append(Day(day, ordered))
+    return out
+
+
+# --- Words for weeks and days (the reader's language) -----------------------------------------
+
+
+def _locale() -> str:
+    return str(get_locale() or "de")
+
+
+def _day_month(day: dt.date, today: dt.date) -> str:
+    """ "7. Dezember" / "December 7"; with the year ("4. Januar 2027") when not this year."""
+    if day.year == today.year:
+        return format_skeleton("MMMMd", day, locale=_locale())
+    return format_date(day, "long")
+
+
+def week_heading(week: Week, today: dt.date) -> str:
+    """ "This week", "Next week", or "Week of 7 December" (with the year when it differs)."""
+    if week.relation == "this":
+        return _("This week")
+    if week.relation == "next":
+        return _("Next week")
+    return _("Week of %(date)s", date=_day_month(week.start, today))
+
+
+def week_range(week: Week) -> str:
+    """The week's days, e.g. "7.–13. Dez." or "28. Dez. 2026 – 3. Jan. 2027"."""
+    skeleton = "MMMd" if week.start.year == week.end.year else "yMMMd"
+    return format_interval(week.start, week.end, skeleton, locale=_locale())
+
+
+def day_heading(day: dt.date, today: dt.date) -> str:
+    """E.g. "Tuesday, December 1" / "Dienstag, 1. Dezember" (the year only if not this year)."""
+    return f"{format_date(day, 'EEEE')}, {_day_month(day, today)}"
+
+
+def when_label(starts_at: dt.datetime) -> str:
+    """A start in short words, e.g. "Di., 1. Dez., 15:30" (Berlin time)."""
+    return _(
+        "%(day)s, %(time)s",
+        day=short_date(to_berlin(starts_at).date()),
+        time=format_time(starts_at, "short"),
+    )
+
+
+def label_weeks(weeks: list[Week], today: dt.date) -> list[Week]:
+    """Give each week and day its heading in the reader's language."""
+    for week in weeks:
+        week.heading = week_heading(week, today)
+        week.range_label = week_range(week)
+        for day in week.days:
+            day.heading = day_heading(day.day, today)
+    return weeks
+
+
+def short_date(day: dt.date) -> str:
+    """E.g. "Di., 1. Dez." for the overview and the paging links."""
+    return format_skeleton("MMMEd", day, locale=_locale())
+
+
+# --- Categories ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    id: int
+    label: str
+    key: str  # built-in key or ""
+
+
+def _category_rank(category: Category) -> tuple:
+    if category.key in BUILTIN_LABELS:
+        return (0, BUILTIN_ORDER.index(category.key), "")
+    return (1, 0, category.name.casefold())
+
+
+def _public_slots(centre_id: int, now: dt.datetime):
+    """Condition: slots of the centre's public activities that have not ended."""
+    return (
+        (Activity.centre == centre_id)
+        & (Activity.is_public == True)  # noqa: E712
+        & (Slot.ends_at > now)
+    )
+
+
+def programme_categories(centre: Centre, now: dt.datetime) -> list[CategoryChoice]:
+    """The categories of the centre's public activities that have upcoming dates, built-ins
+    first (one query): what a family can filter by."""
+    query = (
+        Category.select(Category.id, Category.key, Category.name)
+        .join(Activity, on=(Activity.category == Category.id))
+        .join(Slot, on=(Slot.activity == Activity.id))
+        .where(_public_slots(centre.id, now))
+        .distinct()
+    )
+    return [
+        CategoryChoice(c.id, category_label(c), c.key or "")
+        for c in sorted(query, key=_category_rank)
+    ]
+
+
+# --- Activity entries ---------------------------------------------------------------------------
+
+
+def _entry(slot: Slot, centre: Centre) -> ProgrammeEntry:
+    activity = slot.activity
+    category = activity.category
+    return ProgrammeEntry(
+        title=activity.title,
+        category=category_label(category),
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        place=activity.place,
+        url=url_for("programme.show_activity", slug=centre.slug, activity_id=activity.id),
+        status=slot.status,
+        kind="activity",
+        audience=activity.audience,
+        category_key=category.key or "",
+    )
+
+
+def activity_entries(
+    centre: Centre,
+    start: dt.datetime,
+    end: dt.datetime,
+    category_ids: Sequence[int] = (),
+    *,
+    now: dt.datetime,
+) -> list[ProgrammeEntry]:
+    """Dates of the centre's public activities starting in [start, end) that have not ended
+    by ``now``, cancelled ones included (one query)."""
+    query = (
+        Slot.select(
+            Slot.id,
+            Slot.starts_at,
+            Slot.ends_at,
+            Slot.status,
+            Activity.id,
+            Activity.title,
+            Activity.place,
+            Activity.audience,
+            Category.id,
+            Category.key,
+            Category.name,
+        )
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .join(Category, on=(Activity.category == Category.id))
+        .where(_public_slots(centre.id, now) & (Slot.starts_at >= start) & (Slot.starts_at < end))
+        .order_by(Slot.starts_at, Slot.id)
+    )
+    if category_ids:
+        query = query.where(Activity.category.in_(list(category_ids)))
+    return [_entry(slot, centre) for slot in query]
+
+
+def next_start_after(
+    centre: Centre, after: dt.datetime, category_ids: Sequence[int] = (), *, now: dt.datetime
+) -> dt.datetime | None:
+    """When the first public, not cancelled date at or after ``after`` starts (one query)."""
+    query = (
+        Slot.select(pw.fn.MIN(Slot.starts_at))
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .where(
+            _public_slots(centre.id, now) & (Slot.starts_at >= after) & (Slot.status == "scheduled")
+        )
+    )
+    if category_ids:
+        query = query.where(Activity.category.in_(list(category_ids)))
+    return _as_datetime(query.scalar())
+
+
+def _as_datetime(value):
+    # SQLite hands back aggregates of datetime columns as text.
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def programme_entries(
+    centre: Centre,
+    start: dt.datetime,
+    end: dt.datetime,
+    category_ids: Sequence[int] = (),
+    *,
+    now: dt.datetime,
+) -> list[ProgrammeEntry]:
+    """Every entry of the centre's programme in [start, end), from all sources: the public
+    activities' dates and the partners' public consultation hours (which have no activity
+    category, so a category filter leaves them out). Grouping sorts by start."""
+    entries = activity_entries(centre, start, end, category_ids, now=now)
+    if not category_ids:
+        entries += consultation_entries(centre, start, end, now=now)
+    return entries
+
+
+def consultation_entries(
+    centre: Centre, start: dt.datetime, end: dt.datetime, *, now: dt.datetime
+) -> list[ProgrammeEntry]:
+    """Partners' public consultation hours starting in [start, end), not ended by ``now``
+    (one query). Only the booking's title, kind, room and time: never the partner's people."""
+    return [
+        ProgrammeEntry(
+            title=row.title,
+            category=kind_label(row.kind_label_key),
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            place=row.place,
+            url="",
+            status="cancelled" if row.status == "cancelled" else "scheduled",
+            kind="consultation",
+        )
+        for row in public_consultations([centre.id], start, end)
+        if row.starts_at >= start and row.ends_at > now
+    ]
+
+
+# --- The centre's programme page --------------------------------------------------------------
+
+
+@dataclass
+class ProgrammePage:
+    weeks: list[Week]
+    categories: list[CategoryChoice]
+    selected: list[int]  # category ids in the filter (only ones on offer)
+    first_monday: dt.date
+    today: dt.date
+    earlier: dt.date | None  # the Monday of the previous page, None on the first page
+    later: dt.date | None  # the Monday the next page starts (the week of the next date)
+    later_start: dt.datetime | None  # when that next date starts (naive UTC)
+
+    @property
+    def later_label(self) -> str:
+        return short_date(to_berlin(self.later_start).date()) if self.later_start else ""
+
+    @property
+    def selected_labels(self) -> list[str]:
+        return [c.label for c in self.categories if c.id in self.selected]
+
+    @property
+    def earlier_label(self) -> str:
+        return short_date(self.earlier) if self.earlier else ""
+
+    @property
+    def is_empty(self) -> bool:
+        return all(week.count == 0 for week in self.weeks)
+
+
+def centre_programme(
+    centre: Centre,
+    *,
+    requested: dt.date | None,
+    category_ids: Sequence[int],
+    now: dt.datetime,
+    weeks: int = WEEKS_PER_PAGE,
+) -> ProgrammePage:
+    """The weeks a centre page shows from the ``requested`` date's week (three queries:
+    categories on offer, entries, the next date after the page)."""
+    today = berlin_today(now)
+    categories = programme_categories(centre, now)
+    offered = {c.id for c in categories}
+    selected = sorted({i for i in category_ids if i in offered})
+    first_monday = first_week(requested, today)
+    after = first_monday + dt.timedelta(weeks=weeks)
+    entries = programme_entries(
+        centre, berlin_midnight(first_monday), berlin_midnight(after), selected, now=now
+    )
+    later_start = None
+    if after <= week_start(today) + dt.timedelta(weeks=MAX_WEEKS_AHEAD):
+        later_start = next_start_after(centre, berlin_midnight(after), selected, now=now)
+    this_monday = week_start(today)
+    earlier = None
+    if first_monday > this_monday:
+        earlier = max(first_monday - dt.timedelta(weeks=weeks), this_monday)
+    return ProgrammePage(
+        weeks=label_weeks(group_by_week(entries, first_monday, weeks, today), today),
+        categories=categories,
+        selected=selected,
+        first_monday=first_monday,
+        today=today,
+        earlier=earlier,
+        later=week_start(to_berlin(later_start).date()) if later_start else None,
+        later_start=later_start,
+    )
+
+
+# --- One activity ------------------------------------------------------------------------------
+
+
+def public_activity(centre: Centre, activity_id: int) -> Activity | None:
+    """A public activity of this centre with its category (one query); never the
+    responsible person."""
+    return (
+        Activity.select(
+            Activity.id,
+            Activity.centre,
+            Activity.title,
+            Activity.description,
+            Activity.place,
+            Activity.audience,
+            Activity.is_public,
+            Activity.updated_at,
+            Category.id,
+            Category.key,
+            Category.name,
+        )
+        .join(Category, on=(Activity.category == Category.id))
+        .where(
+            (Activity.id == activity_id)
+            & (Activity.centre == centre.id)
+            & (Activity.is_public == True)  # noqa: E712
+        )
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class DateLine:
+    starts_at: dt.datetime  # naive UTC
+    ends_at: dt.datetime
+    status: str
+    label: str  # the Berlin day in words
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+
+@dataclass
+class ActivityDates:
+    dates: list[DateLine]  # upcoming, cancelled ones included, at most ``DATES_SHOWN``
+    more: bool  # there are further upcoming dates
+    rhythms: list[str]  # the running schedules in words
+
+
+def activity_dates(
+    activity: Activity, *, now: dt.datetime, limit: int = DATES_SHOWN
+) -> ActivityDates:
+    """The activity's upcoming dates and its running schedules in words (two queries)."""
+    slots = list(
+        Slot.select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status)
+        .where((Slot.activity == activity.id) & (Slot.ends_at > now))
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(limit + 1)
+    )
+    today = berlin_today(now)
+    rhythms = []
+    for series in series_of(activity):
+        rule = series_rule(series)
+        if rule.recurrence == "once" or (rule.until and rule.until < today):
+            continue
+        rhythms.append(rule_summary(rule))
+    lines = [
+        DateLine(
+            s.starts_at, s.ends_at, s.status, day_heading(to_berlin(s.starts_at).date(), today)
+        )
+        for s in slots[:limit]
+    ]
+    return ActivityDates(lines, len(slots) > limit, rhythms)
+
+
+# --- The overview of all centres ---------------------------------------------------------------
+
+
+def centres_with_programme(now: dt.datetime) -> list[Centre]:
+    """Every centre with its operator, by town then name (one query). Each carries
+    ``next_start`` (naive UTC or None: its next public, not cancelled date) and
+    ``upcoming_count`` (such dates in the next ``OVERVIEW_DAYS`` days)."""
+    SlotA, ActivityA = Slot.alias(), Activity.alias()
+    next_start = (
+        SlotA.select(pw.fn.MIN(SlotA.starts_at))
+        .join(ActivityA, on=(SlotA.activity == ActivityA.id))
+        .where(
+            (ActivityA.centre == Centre.id)
+            & (ActivityA.is_public == True)  # noqa: E712
+            & (SlotA.status == "scheduled")
+            & (SlotA.starts_at >= now)
+        )
+        .alias("next_start")
+    )
+    SlotB, ActivityB = Slot.alias(), Activity.alias()
+    soon = (
+        SlotB.select(pw.fn.COUNT(SlotB.id))
+        .join(ActivityB, on=(SlotB.activity == ActivityB.id))
+        .where(
+            (ActivityB.centre == Centre.id)
+            & (ActivityB.is_public == True)  # noqa: E712
+            & (SlotB.status == "scheduled")
+            & (SlotB.starts_at >= now)
+            & (SlotB.starts_at < now + dt.timedelta(days=OVERVIEW_DAYS))
+        )
+        .alias("upcoming_count")
+    )
+    query = (
+        Centre.select(Centre, Operator, next_start, soon)
+        .join(Operator, pw.JOIN.LEFT_OUTER, on=(Centre.operator == Operator.id))
+        .order_by(Centre.town, Centre.name)
+    )
+    centres = list(query)
+    for centre in centres:
+        centre.next_start = _as_datetime(centre.next_start)
+        centre.next_label = when_label(centre.next_start) if centre.next_start else ""
+    return centres
