@@ -58,6 +58,17 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_ACCOUNT_MAIL = os.environ.get("RATELIMIT_ACCOUNT_MAIL", "5 per minute;20 per hour")
     RATELIMIT_SECOND_FACTOR = os.environ.get("RATELIMIT_SECOND_FACTOR", "10 per minute")
+    # Calendar feeds per address: all feed URLs together (token guessing), and one URL.
+    RATELIMIT_FEEDS = os.environ.get("RATELIMIT_FEEDS", "300 per minute")
+    RATELIMIT_FEED_URL = os.environ.get("RATELIMIT_FEED_URL", "30 per minute")
+    # Families' wishes per address: new suggestions, and one-click support.
+    RATELIMIT_WISHES = os.environ.get("RATELIMIT_WISHES", "10 per hour")
+    RATELIMIT_WISH_SUPPORT = os.environ.get("RATELIMIT_WISH_SUPPORT", "20 per minute;100 per hour")
+    # Hours (Berlin) within which a refused room booking is offered free times.
+    ROOM_OPENING_HOURS = (
+        int(os.environ.get("ROOM_OPENING_FROM", "8")),
+        int(os.environ.get("ROOM_OPENING_UNTIL", "18")),
+    )
     # Answers that must not reveal whether an address has an account take at least this long.
     ACCOUNT_RESPONSE_FLOOR_SECONDS = float(os.environ.get("ACCOUNT_RESPONSE_FLOOR_SECONDS", "0.3"))
 

@@ -177,7 +177,7 @@ class DemoNetwork:
 
 # Features with a ``demo.py`` whose ``seed(network) -> int`` adds what is missing and returns
 # how many rows it created (0 on a second run).
-FEATURE_DEMOS: tuple[str, ...] = ()
+FEATURE_DEMOS: tuple[str, ...] = ("rooms", "wishes", "reports", "proposals")
 
 
 def seed_demo() -> bool:

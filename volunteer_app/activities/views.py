@@ -16,22 +16,15 @@ from volunteer_app.activities.forms import (
     SlotForm,
 )
 from volunteer_app.activities.recurrence import utc_to_berlin
+from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.forms import apply_domain_error
-from volunteer_app.centres.queries import can_manage, centre_by_slug
+from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import DomainError, NotFound
 
 # No url_prefix: centre pages live under /zentren/<slug>/…, slot pages under /termine/….
 bp = Blueprint("activities", __name__)
 # The translated name of a category, for every page that shows one (no query).
 bp.add_app_template_global(queries.category_label, "category_label")
-
-
-def _managed_centre(slug: str):
-    """The centre of a planning page: 404 if unknown, 403 if the user may not plan it."""
-    centre = centre_by_slug(slug) or abort(404)
-    if not can_manage(current_user, centre):
-        abort(403)
-    return centre
 
 
 def _managed_activity(slug: str, activity_id: int):

@@ -17,6 +17,8 @@ ACTIONS = (
     "slot.capacity",
     "check.certificate",
     "check.measles",
+    "proposal.invited",
+    "certificate.signed",
 )
 
 

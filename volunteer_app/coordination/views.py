@@ -13,8 +13,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from volunteer_app.audit.queries import centre_log
+from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.forms import ActionForm, apply_domain_error
-from volunteer_app.centres.queries import can_manage, centre_by_slug, today
+from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.checks import services as checks
 from volunteer_app.checks.forms import CertificateCheckForm, MeaslesProofForm
 from volunteer_app.checks.queries import certificate_status, checks_of
@@ -30,14 +31,6 @@ bp = Blueprint("coordination", __name__)
 
 
 # --- Loading with permission ------------------------------------------------------------
-
-
-def _managed_centre(slug: str):
-    """The centre of a coordinator's page: 404 if unknown, 403 if not theirs."""
-    centre = centre_by_slug(slug) or abort(404)
-    if not can_manage(current_user, centre):
-        abort(403)
-    return centre
 
 
 def _managed_slot(slot_id: int):

@@ -9,6 +9,7 @@ from volunteer_app.accounts import services as account_services
 from volunteer_app.centres import queries as centre_queries
 from volunteer_app.common.urls import safe_next
 from volunteer_app.db import db
+from volunteer_app.proposals import queries as proposals_queries
 from volunteer_app.volunteers import queries as volunteer_queries
 
 bp = Blueprint("core", __name__)
@@ -20,6 +21,7 @@ def index():
         "core/index.html",
         centres=centre_queries.centres_overview(),
         needs_volunteer_profile=volunteer_queries.needs_profile(current_user),
+        suggestions_box=proposals_queries.start_box(current_user),
     )
 
 
