@@ -93,14 +93,39 @@ def pg_database():
     admin.close_all()
 
 
+_EMPTY_PG: list[str] = []
+
+
+def _empty_pg_statements() -> list[str]:
+    """DELETE every table, children first, then restart the id sequences.
+
+    TRUNCATE of ~35 tables costs ~150 ms (new files for each); these DELETEs on the few rows a
+    test leaves cost ~10 ms, and ids still start at 1 in every test."""
+    if not _EMPTY_PG:
+        models = all_models()
+        # Table names come from the models, not from input.
+        _EMPTY_PG.extend(f'DELETE FROM "{m._meta.table_name}"' for m in reversed(models))  # noqa: S608
+        serial = [m for m in models if isinstance(m._meta.primary_key, pw.AutoField)]
+        _EMPTY_PG.append(
+            "SELECT "
+            + ", ".join(
+                f"setval(pg_get_serial_sequence('\"{m._meta.table_name}\"', "
+                f"'{m._meta.primary_key.column_name}'), 1, false)"
+                for m in serial
+            )
+        )
+    return _EMPTY_PG
+
+
 def _truncate_pg(database) -> None:
     """Empty every table but keep the rows migrations seed (the built-in categories)."""
     from volunteer_app.activities.models import Category
 
-    tables = ", ".join(f'"{m._meta.table_name}"' for m in all_models())
-    database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    for key, name in _seeded_categories():
-        Category.create(key=key, name=name)
+    with database.atomic():
+        for statement in _empty_pg_statements():
+            database.execute_sql(statement)
+        for key, name in _seeded_categories():
+            Category.create(key=key, name=name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -77,7 +77,9 @@ def test_a_coordinator_turns_a_wish_into_an_activity(live_server, new_page, size
     assert live_server.run(lambda: Activity.select().count()) == 0
     page.get_by_label("Ort", exact=True).fill("Hof hinter der Kita")
     page.get_by_role("button", name="Angebot anlegen und Wunsch umsetzen").click()
-    expect(page.get_by_text("Das Angebot wurde angelegt und der Wunsch ist umgesetzt.")).to_be_visible()
+    expect(
+        page.get_by_text("Das Angebot wurde angelegt und der Wunsch ist umgesetzt.")
+    ).to_be_visible()
     check_page(page, "after-realise-schedule", folder=FOLDER)
     activity = live_server.run(lambda: Activity.get())
     assert f"/angebote/{activity.id}/termine/neu" in page.url
