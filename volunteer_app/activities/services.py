@@ -305,7 +305,7 @@ class Plan:
 PREVIEW_DATES = 60
 
 
-def _rule_from(data: dict, current: dt.date) -> recurrence.Rule:
+def schedule_rule(data: dict, current: dt.date) -> recurrence.Rule:
     """A validated rule from the schedule form's data; errors name the field."""
     kind = data.get("recurrence")
     if kind not in recurrence.RECURRENCES:
@@ -377,7 +377,7 @@ def plan_schedule(
     the centre's closing days, with the reason), or a DomainError naming the field."""
     current = on or today()
     now = now or utcnow()
-    rule = _rule_from(data, current)
+    rule = schedule_rule(data, current)
     closing = queries.closing_days_of(activity.centre_id)
     once = rule.recurrence == "once"
     if once and rule.start_date in closing:

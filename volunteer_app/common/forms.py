@@ -14,6 +14,11 @@ _CONTROL = re.compile(
 )
 
 
+def has_control_characters(text: str) -> bool:
+    """True if ``text`` holds a control or bidi-override character (tab and newline are fine)."""
+    return bool(_CONTROL.search(text))
+
+
 def clean_text(value, multiline: bool = False):
     """NFC-normalise and strip; used as a WTForms filter."""
     if not isinstance(value, str):
@@ -37,7 +42,7 @@ class NoControlCharacters:
         self.message = message or _l("Please remove invisible control characters.")
 
     def __call__(self, form, field):
-        if isinstance(field.data, str) and _CONTROL.search(field.data):
+        if isinstance(field.data, str) and has_control_characters(field.data):
             raise ValidationError(self.message)
 
 

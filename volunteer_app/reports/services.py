@@ -14,7 +14,7 @@ from volunteer_app.audit import services as audit
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
-from volunteer_app.common.forms import _CONTROL
+from volunteer_app.common.forms import has_control_characters
 from volunteer_app.db import write_transaction
 from volunteer_app.reports import queries
 from volunteer_app.reports.models import VolunteeringCertificate
@@ -90,7 +90,7 @@ def sign_certificate(
     name = (signer_name or "").strip()
     if not name:
         raise DomainError(_("Please fill in this field."), "signer_name")
-    if len(name) > 100 or _CONTROL.search(name):
+    if len(name) > 100 or has_control_characters(name):
         raise DomainError(_("Please use at most %(max)d characters.", max=100), "signer_name")
     if not isinstance(signed_on, dt.date) or signed_on > today():
         raise DomainError(_("Please enter today or an earlier day."), "signed_on")

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from volunteer_app.accounts.models import User
 from volunteer_app.activities import queries as activity_queries
 from volunteer_app.activities import recurrence
-from volunteer_app.activities.services import _rule_from, wall_clock_message
+from volunteer_app.activities.services import schedule_rule, wall_clock_message
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -231,7 +231,7 @@ def _booking_fields(centre: Centre, data: dict) -> dict:
 
 
 def _rule(data: dict, current: dt.date) -> recurrence.Rule:
-    rule = _rule_from(data, current)  # the activities' schedule rules and messages
+    rule = schedule_rule(data, current)  # the activities' schedule rules and messages
     if rule.recurrence != "once" and rule.until is None and rule.count is None:
         raise DomainError(
             _("Please choose when the bookings end: on a last day or after a number of dates."),

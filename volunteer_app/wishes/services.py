@@ -18,7 +18,7 @@ from volunteer_app.activities.models import Activity
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
-from volunteer_app.common.forms import _CONTROL
+from volunteer_app.common.forms import has_control_characters
 from volunteer_app.common.urls import external_url
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.notifications.services import queue_mail
@@ -58,7 +58,7 @@ def _clean(data: dict, name: str, limit: int, required: bool = False) -> str:
         raise DomainError(_("Please fill in this field."), name)
     if len(value) > limit:
         raise DomainError(_("Please use at most %(max)d characters.", max=limit), name)
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise DomainError(_("Please remove invisible control characters."), name)
     return value
 
