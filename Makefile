@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations extract-messages serve-only clean
+.PHONY: run test test-dates lint format translations extract-messages serve-only clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ test: $(VENV)/.installed-test translations tests/js/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The date-sensitive tests (marker `dates`) again as of fixed days: Christmas closures and the
+# year's end, the Fridays before the spring and autumn clock changes, and a leap day.
+# One other day: `make test PYTEST_ARGS="--today=2027-07-01"` (see CONTRIBUTING.md).
+TEST_DAYS ?= 2026-12-20 2027-03-26 2027-10-29 2028-02-29
+test-dates: $(VENV)/.installed-test translations tests/js/node_modules/.installed
+	@for day in $(TEST_DAYS); do \
+	  echo "== date-sensitive tests as of $$day"; \
+	  $(BIN)/python -m pytest -m dates --today=$$day $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -1,10 +1,17 @@
 """Fixtures: every test runs on a fresh SQLite file and, with TEST_DATABASE_URL, on PostgreSQL.
 
 CI sets REQUIRE_POSTGRES=1 and REQUIRE_BROWSER=1: then a skipped test fails the run.
+
+``--today=YYYY-MM-DD`` (or ``TEST_TODAY``) runs the whole process as if it were that day, 10:00
+in Berlin, with the clock ticking on from there (time-machine moves ``time.time``,
+``datetime.now`` and ``date.today`` alike, for the app and the tests). Tests whose outcome
+depends on the date carry the ``dates`` marker; CI runs them again at four fixed days
+(``make test-dates``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import time
@@ -13,13 +20,52 @@ from urllib.parse import urlparse, urlunparse
 
 import peewee as pw
 import pytest
+import time_machine
 from flask import g
 
 from config import TestingConfig
 from volunteer_app import create_app
+from volunteer_app.common.time import BERLIN
 from volunteer_app.db import all_models, db, make_database
 
 pytest_plugins = ["tests.mailserver"]
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--today",
+        default=os.environ.get("TEST_TODAY") or None,
+        metavar="YYYY-MM-DD",
+        help="run as if today were this day (10:00 Europe/Berlin, clock ticking); also TEST_TODAY",
+    )
+
+
+def pytest_configure(config):
+    day = config.getoption("--today")
+    if not day:
+        return
+    try:
+        start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(10, 0), BERLIN)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--today needs a date as YYYY-MM-DD, not {day!r}") from exc
+    # Started before any test module is imported, so module-level dates follow it too.
+    traveller = time_machine.travel(start, tick=True)
+    traveller.start()
+    config.stash[_TRAVELLER] = traveller
+
+
+def pytest_report_header(config):
+    day = config.getoption("--today")
+    return f"today: {day} (frozen by --today)" if day else None
+
+
+def pytest_unconfigure(config):
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+_TRAVELLER = pytest.StashKey[time_machine.travel]()
 
 
 def _seeded_categories() -> list[tuple[str, str]]:

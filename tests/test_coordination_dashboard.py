@@ -22,6 +22,8 @@ from volunteer_app.centres.queries import today
 from volunteer_app.coordination import queries
 from volunteer_app.signups.models import Signup
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 
 @pytest.fixture
 def centre(conn):

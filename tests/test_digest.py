@@ -14,6 +14,8 @@ from volunteer_app.db import db
 from volunteer_app.notifications.digest import send_digests
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
 # Monday 8 June 2026, 07:00 Berlin (05:00 UTC): when the periodic task runs.

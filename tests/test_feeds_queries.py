@@ -23,6 +23,8 @@ from volunteer_app.centres.queries import today
 from volunteer_app.feeds.models import FeedCache
 from volunteer_app.signups.models import Signup
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 
 def _world(n: int):
     centre = make_centre()

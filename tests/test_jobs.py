@@ -22,6 +22,8 @@ from volunteer_app import jobs
 from volunteer_app.db import db
 from volunteer_app.notifications.delivery import Result
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 # Fixtures (assigned, not imported by name, so that test arguments do not shadow an import).
 smtp_sink = mailserver.smtp_sink
 mail_templates = factories_notifications.mail_templates

@@ -19,6 +19,8 @@ from tests.factories_programme import (
 )
 from volunteer_app.activities.models import Activity, Category
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 # Wednesday 16 December 2026, 12:00 in Berlin: this week starts Monday 14 December, the
 # third week shown is the year-end week from Monday 28 December.
 NOW = dt.datetime(2026, 12, 16, 11, 0)

@@ -19,6 +19,8 @@ from volunteer_app.programme.queries import (
     week_start,
 )
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 
 def entry(start: dt.datetime, title: str = "Vorlesestunde", hours: int = 1, **fields):
     return ProgrammeEntry(

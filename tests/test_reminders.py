@@ -17,6 +17,8 @@ from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.notifications.reminders import send_reminders
 from volunteer_app.signups.models import Signup
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 H = dt.timedelta(hours=1)
 S = dt.timedelta(seconds=1)
 # Wednesday 10 June 2026, 10:00 Berlin (summer time, UTC+2).

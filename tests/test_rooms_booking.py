@@ -20,6 +20,8 @@ from volunteer_app.db import db
 from volunteer_app.rooms import queries, services
 from volunteer_app.rooms.models import Booking
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 
 @pytest.fixture
 def hub(conn):

@@ -27,6 +27,8 @@ from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups import services
 from volunteer_app.signups.models import Signup
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 # --- Signing up ----------------------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ from volunteer_app.volunteers.queries import (
 )
 from volunteer_app.volunteers.services import PreferencesInput, PreferencesInvalid, window
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 
 def preferences(centres, **fields) -> PreferencesInput:
     data = {

@@ -1,0 +1,67 @@
+"""``--today`` moves "today" for the app and the tests alike (see CONTRIBUTING.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from volunteer_app.centres.queries import today
+from volunteer_app.common.time import to_berlin
+from volunteer_app.db import utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.dates
+def test_today_follows_the_option(request):
+    """As of the chosen day (when one is chosen): the app's and Python's clocks agree on it."""
+    chosen = request.config.getoption("--today")
+    expected = dt.date.fromisoformat(chosen) if chosen else to_berlin(utcnow()).date()
+    assert today() == expected
+    assert dt.date.today() == expected
+    assert to_berlin(utcnow()).date() == expected
+
+
+@pytest.mark.parametrize("day", ["2026-12-20", "2028-02-29"])
+def test_a_run_as_of_another_day_sees_that_day(day):
+    env = {k: v for k, v in os.environ.items() if k != "TEST_TODAY"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"{Path(__file__).name}::test_today_follows_the_option",
+            f"--today={day}",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+        ],
+        cwd=ROOT / "tests",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"today: {day}" in done.stdout
+    assert "1 passed" in done.stdout
+
+
+def test_a_malformed_day_is_refused():
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--today=20.12.2026", "--collect-only", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "--today needs a date as YYYY-MM-DD" in done.stderr + done.stdout
