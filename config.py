@@ -24,9 +24,58 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+
+
+# Privacy notice and imprint: who runs this installation (docs/configuration.md, "Controller").
+# Development and testing show these clearly marked examples when nothing is set.
+EXAMPLE_CONTROLLER = {
+    "CONTROLLER_NAME": "Beispiel-Träger e. V. (Beispielangabe)",
+    "CONTROLLER_ADDRESS": "Musterstraße 1, 99084 Erfurt",
+    "CONTROLLER_EMAIL": "kontakt@traeger.example",
+    "CONTROLLER_PHONE": "0361 000000",
+    "CONTROLLER_REPRESENTATIVE": "Erika Musterfrau (Vorstand)",
+    "DPO_NAME": "Max Mustermann (Beispielangabe)",
+    "DPO_EMAIL": "datenschutz@traeger.example",
+    "PRIVACY_RECIPIENTS": "hosting=Beispiel-Hosting GmbH, Musterweg 2, 99084 Erfurt; "
+    "mail=Beispiel-Mail GmbH, Musterweg 3, 10115 Berlin",
+}
+# Legal bases per purpose ("Art. 6(1)(b)", several with ", ", national law after " + ").
+LEGAL_BASES = {
+    "account": "Art. 6(1)(b)",
+    "certificate": "Art. 6(1)(c) + § 72a SGB VIII",
+    "measles": "Art. 6(1)(c), Art. 9(2)(i) + § 20 IfSG",
+    "consent": "Art. 6(1)(a)",
+    "audit": "Art. 6(1)(f)",
+    "partners": "Art. 6(1)(f)",
+    "security": "Art. 6(1)(f)",
+}
+TLFDI = (
+    "Thüringer Landesbeauftragter für den Datenschutz und die Informationsfreiheit (TLfDI), "
+    "Häßlerstraße 8, 99096 Erfurt, poststelle@datenschutz.thueringen.de"
+)
+
+
+def _example_controller(always: bool = False):
+    """Class decorator: the marked example controller when none is set (or ``always``)."""
+
+    def apply(cls):
+        if always or not cls.CONTROLLER_NAME:
+            for name, value in EXAMPLE_CONTROLLER.items():
+                setattr(cls, name, value)
+            cls.CONTROLLER_IS_EXAMPLE = True
+        return cls
+
+    return apply
+
+
 class Config:
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    # Earlier keys, comma-separated, newest first: they only decrypt what was encrypted
+    # under them (TOTP secrets) until `flask db reencrypt-secrets` (docs/operations.md).
+    SECRET_KEY_FALLBACKS = _list("SECRET_KEY_FALLBACKS")
     DATABASE_URL = os.environ.get(
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "volunteer.db")
     )
@@ -86,6 +135,29 @@ class Config:
     INVITATION_TTL_MINUTES = _int("INVITATION_TTL_MINUTES", 60)
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11")
 
+    # Privacy notice (/datenschutz) and imprint (/impressum), generated from these settings;
+    # production refuses to start without name, address and e-mail (docs/configuration.md).
+    CONTROLLER_NAME = os.environ.get("CONTROLLER_NAME", "").strip()
+    CONTROLLER_ADDRESS = os.environ.get("CONTROLLER_ADDRESS", "").strip()
+    CONTROLLER_EMAIL = os.environ.get("CONTROLLER_EMAIL", "").strip()
+    CONTROLLER_PHONE = os.environ.get("CONTROLLER_PHONE", "").strip()
+    CONTROLLER_REPRESENTATIVE = os.environ.get("CONTROLLER_REPRESENTATIVE", "").strip()
+    CONTROLLER_REGISTER = os.environ.get("CONTROLLER_REGISTER", "").strip()
+    CONTROLLER_VAT_ID = os.environ.get("CONTROLLER_VAT_ID", "").strip()
+    CONTROLLER_SUPERVISORY_AUTHORITY = os.environ.get("CONTROLLER_SUPERVISORY_AUTHORITY", "")
+    CONTROLLER_IS_EXAMPLE = False
+    DPO_NAME = os.environ.get("DPO_NAME", "").strip()
+    DPO_EMAIL = os.environ.get("DPO_EMAIL", "").strip()
+    # Processors: "role=Name, address; role=…" with role hosting, mail, backup, support, other.
+    PRIVACY_RECIPIENTS = os.environ.get("PRIVACY_RECIPIENTS", "")
+    PRIVACY_LEGAL_BASES = {
+        key: os.environ.get(f"PRIVACY_LEGAL_BASIS_{key.upper()}", value)
+        for key, value in LEGAL_BASES.items()
+    }
+    PRIVACY_SUPERVISORY_AUTHORITY = os.environ.get("PRIVACY_SUPERVISORY_AUTHORITY", TLFDI)
+    # Web-server access logs (nginx's logrotate): shown in the notice, applied by the server.
+    SERVER_LOG_RETENTION_DAYS = _int("SERVER_LOG_RETENTION_DAYS", 14)
+
     # Development only: demo staff may skip the second factor.
     DEMO_STAFF_SKIP_2FA = _bool("DEMO_STAFF_SKIP_2FA")
 
@@ -94,6 +166,30 @@ class Config:
 
     # Extended police certificate: at most this old when inspected (DOMAIN.md).
     CERTIFICATE_MAX_AGE_MONTHS = _int("CERTIFICATE_MAX_AGE_MONTHS", 3)
+
+    # Retention (`flask jobs retention`, daily; docs/privacy.md). Certificate and measles
+    # records of a person at a centre go when they have not started there within
+    # RETENTION_CHECK_START_MONTHS of the inspection, else RETENTION_CHECK_END_MONTHS after
+    # their last slot there (§ 72a (5) SGB VIII: at the latest 3 months), never while booked.
+    RETENTION_CHECK_START_MONTHS = _int("RETENTION_CHECK_START_MONTHS", 3)
+    RETENTION_CHECK_END_MONTHS = _int("RETENTION_CHECK_END_MONTHS", 3)
+    # Outbox rows (recipient, subject, status, times; bodies are cleared once sent or failed)
+    # and the markers of coordinators' daily digests.
+    RETENTION_OUTBOX_DAYS = _int("RETENTION_OUTBOX_DAYS", 90)
+    # One-time links (confirmation, reset, e-mail change) and coordinator invitations:
+    # deleted this many days after they expired, were used, accepted or withdrawn.
+    RETENTION_LINK_DAYS = _int("RETENTION_LINK_DAYS", 30)
+    # Matching runs with their proposals: deleted this many days after their period ended.
+    RETENTION_MATCH_RUN_DAYS = _int("RETENTION_MATCH_RUN_DAYS", 90)
+    # Audit log: kept for accident-insurance questions, then deleted.
+    AUDIT_RETENTION_YEARS = _int("AUDIT_RETENTION_YEARS", 3)
+    # Deleting one's account takes effect after this many days (0: at once); signing in or
+    # the link in the confirmation mail cancels it (erasure/services.py, docs/privacy.md).
+    DELETION_GRACE_DAYS = _int("DELETION_GRACE_DAYS", 14)
+    # Accounts without sign-in or booking: a mail with a "keep my account" link one month
+    # before, erased after this many months. Registrations never confirmed: erased after days.
+    RETENTION_INACTIVE_MONTHS = _int("RETENTION_INACTIVE_MONTHS", 12)
+    RETENTION_UNCONFIRMED_DAYS = _int("RETENTION_UNCONFIRMED_DAYS", 7)
 
     PROXY_COUNT = _int("PROXY_COUNT", 0)
     HSTS = False
@@ -110,12 +206,14 @@ class Config:
         """Refuse settings that are unsafe for this environment."""
 
 
+@_example_controller()
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = False
     DEMO_STAFF_SKIP_2FA = _bool("DEMO_STAFF_SKIP_2FA", True)
 
 
+@_example_controller(always=True)
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
@@ -149,6 +247,19 @@ class ProductionConfig(Config):
         if cls.MAIL_BACKEND != "smtp":
             # The log backend would write reset and invitation links into the logs.
             raise RuntimeError("Production needs MAIL_BACKEND=smtp.")
+        # The privacy notice and the imprint (§ 5 DDG) must name who is responsible.
+        wrong = [
+            name
+            for name in ("CONTROLLER_NAME", "CONTROLLER_ADDRESS", "CONTROLLER_EMAIL")
+            if not getattr(cls, name, "") or getattr(cls, name) == EXAMPLE_CONTROLLER[name]
+        ]
+        if "@" not in cls.CONTROLLER_EMAIL and "CONTROLLER_EMAIL" not in wrong:
+            wrong.append("CONTROLLER_EMAIL")
+        if wrong:
+            raise RuntimeError(
+                "Production needs the controller's details for the privacy notice and imprint "
+                f"(docs/configuration.md): set {', '.join(wrong)}."
+            )
 
 
 CONFIGS = {

@@ -87,6 +87,10 @@ def app_env(database_url: str, workdir: Path, app_env_name: str = "production") 
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(48),
             "BASE_URL": "https://thekiz.invalid",
+            # Production refuses to start without the controller (privacy notice, imprint).
+            "CONTROLLER_NAME": "Benchmark-Träger e. V.",
+            "CONTROLLER_ADDRESS": "Benchmarkweg 1, 99084 Erfurt",
+            "CONTROLLER_EMAIL": "kontakt@thekiz.invalid",
             "HUEY_URL": f"sqlite:///{workdir / 'huey.db'}",
             # Nothing is delivered (no job consumer runs); production insists on smtp.
             "MAIL_BACKEND": "smtp",

@@ -181,6 +181,7 @@ class Sessions:
         from flask import Flask
         from flask_login.utils import _create_identifier
 
+        self._secret_key = secret_key
         signer = Flask("regional-benchmark")
         signer.secret_key = secret_key
         self._serializer = signer.session_interface.get_signing_serializer(signer)
@@ -191,9 +192,11 @@ class Sessions:
             self._identifier = _create_identifier()
 
     def cookie(self, user_id: int, session_token: str) -> str:
+        from volunteer_app.common.crypto import session_id
+
         now = time.time()
         data = {
-            "_user_id": f"{user_id}:{session_token}",
+            "_user_id": session_id(self._secret_key, user_id, session_token),
             "_fresh": True,
             "_id": self._identifier,
             "_permanent": True,

@@ -6,7 +6,9 @@ import datetime as dt
 import itertools
 import secrets
 
-from volunteer_app.accounts.models import User
+from flask import current_app
+
+from volunteer_app.accounts.models import Consent, User
 from volunteer_app.accounts.passwords import hash_password
 from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.centres.models import Centre, CentreMembership, Operator
@@ -29,7 +31,11 @@ def _password_hash(password: str) -> str:
     return _HASH
 
 
-def make_user(role: str = "volunteer", password: str = PASSWORD, **fields) -> User:
+def make_user(
+    role: str = "volunteer", password: str = PASSWORD, privacy_consent: bool = True, **fields
+) -> User:
+    """A confirmed account; like every account the app makes, with a consent to the privacy
+    notice in force (else signing in asks for it first), unless ``privacy_consent=False``."""
     n = next(_seq)
     data = {
         "email": f"person{n}@example.org",
@@ -40,7 +46,11 @@ def make_user(role: str = "volunteer", password: str = PASSWORD, **fields) -> Us
         "email_confirmed_at": utcnow(),
     }
     data.update(fields)
-    return User.create(**data)
+    user = User.create(**data)
+    if privacy_consent:
+        version = current_app.config["PRIVACY_NOTICE_VERSION"]
+        Consent.create(user=user, kind="privacy", version=version, given_at=user.created_at)
+    return user
 
 
 def make_operator(**fields) -> Operator:

@@ -16,6 +16,7 @@ from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.common.time import berlin_to_utc
 from volunteer_app.db import utcnow
 from volunteer_app.signups.models import Signup
+from volunteer_app.volunteers.models import ReachableCentre
 
 _seq = itertools.count(1)
 
@@ -141,7 +142,8 @@ class World:
 def authz_desk(world):
     """Centre A's roster in the matrix's world, made on first use: an upcoming slot
     (2 places) with the world's volunteer confirmed, one person pending and one on the
-    waiting list; a past slot the volunteer was confirmed for; a volunteer to assign."""
+    waiting list; a past slot the volunteer was confirmed for; a volunteer to assign (who
+    chose centre A)."""
     found = getattr(world, "_desk", None)
     if found is None:
         from types import SimpleNamespace
@@ -162,6 +164,8 @@ def authz_desk(world):
             past_signup=past_signup,
             newcomer=make_user(name="Nico Neu"),
         )
+        # The newcomer chose centre A (never signed up): A's staff may see and assign them.
+        ReachableCentre.create(user=found.newcomer, centre=world.centre_a)
         world._desk = found
     return found
 

@@ -9,7 +9,7 @@ from tests.factories import (  # noqa: F401 (re-exported)
     make_signup,
     make_slot,
 )
-from volunteer_app.volunteers.models import VolunteerProfile
+from volunteer_app.volunteers.models import ReachableCentre, VolunteerProfile
 
 
 def set_reminder(user, hours: int) -> VolunteerProfile:
@@ -17,3 +17,10 @@ def set_reminder(user, hours: int) -> VolunteerProfile:
     profile.reminder_hours = hours
     profile.save()
     return profile
+
+
+def choose(user, *centres) -> None:
+    """The person chose these centres as reachable: staff of those centres may now see
+    them (``volunteers.queries.visible_volunteers``)."""
+    for centre in centres:
+        ReachableCentre.create(user=user, centre=centre)

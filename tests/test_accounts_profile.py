@@ -111,7 +111,7 @@ def test_change_password_keeps_this_session_and_ends_the_others(app, client, ann
     assert passwords.verify_password(changed.password_hash, NEW_PASSWORD)
     assert client.get("/konto/").status_code == 200
     with client.session_transaction() as sess:
-        assert sess["_user_id"] == f"{anna.id}:{changed.session_token}"
+        assert sess["_user_id"] == changed.get_id()
     assert other_device.get("/konto/").status_code == 302
     assert "geändert" in mails_to("anna@example.org")[-1].subject
 

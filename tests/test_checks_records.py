@@ -17,6 +17,7 @@ from volunteer_app.checks import services
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
+from volunteer_app.volunteers.models import ReachableCentre
 
 pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
 
@@ -319,9 +320,12 @@ def test_bad_measles_input_is_refused(client, login_as, world, data, message):
 
 
 def test_volunteers_list_shows_people_of_this_centre_with_their_status(client, login_as, world):
+    # Both chose centre A but never signed up there (who sees whom: test_privacy_visibility).
     checked_only = make_user(name="Nur Geprüft")
+    ReachableCentre.create(user=checked_only, centre=world.a)
     make_check(checked_only, world.a, eligible=False)
     stranger = make_user(name="Fremde Person")
+    ReachableCentre.create(user=stranger, centre=world.a)
     elsewhere = make_user(name="Woanders Aktiv")
     make_check(elsewhere, world.b)
     english(login_as(world.coordinator_a))

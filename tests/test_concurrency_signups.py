@@ -16,6 +16,7 @@ from tests.factories_signups import (
     make_slot,
     world,
 )
+from tests.factories_volunteers import choose
 from volunteer_app.activities.models import Slot
 from volunteer_app.common.errors import DomainError
 from volunteer_app.db import db
@@ -146,9 +147,11 @@ def test_one_volunteer_races_for_two_overlapping_slots(app):
 def test_coordinator_assignments_race_with_volunteers(app):
     """Assignments and sign-ups for the last place: never more confirmed than capacity."""
     with db.connection_context():
-        _centre, coordinator, activity, _vol = world()
+        centre, coordinator, activity, _vol = world()
         slot = make_slot(activity, capacity=3)
         people = [make_user(locale="en") for _ in range(THREADS)]
+        for p in people:
+            choose(p, centre)  # the coordinator may see (and so assign) them
 
     calls = [
         (lambda p=p: services.assign(slot.id, p.id, actor=coordinator))

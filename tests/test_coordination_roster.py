@@ -18,6 +18,7 @@ from tests.factories_coordination import (
     make_slot,
     many_signups,
 )
+from tests.factories_volunteers import choose
 from volunteer_app.activities.models import Slot
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.centres.queries import today
@@ -112,10 +113,14 @@ def test_another_centres_check_does_not_count(client, login_as, world):
 
 
 def test_search_lists_matching_volunteers_only(client, login_as, world):
-    make_user(name="Anna Schmidt")
-    make_user(name="Annabell Kraus")
-    make_user(name="Anna Staff", role="coordinator")
-    make_user(name="Anna Gesperrt", is_active=False)
+    # All chose centre A (who sees whom beyond that: test_privacy_visibility).
+    for name, fields in (
+        ("Anna Schmidt", {}),
+        ("Annabell Kraus", {}),
+        ("Anna Staff", {"role": "coordinator"}),
+        ("Anna Gesperrt", {"is_active": False}),
+    ):
+        choose(make_user(name=name, **fields), world.a)
     english(login_as(world.coordinator_a))
     results = _section(_roster(client, world.slot.id, "?q=anna"), "assign")
     assert "Anna Schmidt" in results and "Annabell Kraus" in results
@@ -127,7 +132,7 @@ def test_search_lists_matching_volunteers_only(client, login_as, world):
 
 @pytest.mark.parametrize("term", ["%", "_", "a", "x" * 101, "An\x00na"])
 def test_search_with_odd_input_finds_nothing_and_does_not_fail(client, login_as, world, term):
-    make_user(name="Anna Schmidt")
+    choose(make_user(name="Anna Schmidt"), world.a)
     english(login_as(world.coordinator_a))
     response = client.get(f"/termine/{world.slot.id}/besetzung", query_string={"q": term})
     assert response.status_code == 200
@@ -137,6 +142,7 @@ def test_search_with_odd_input_finds_nothing_and_does_not_fail(client, login_as,
 def test_assign_confirms_the_volunteer_writes_audit_and_mail(client, login_as, world):
     slot = make_slot(make_activity(world.a, title="Backen", volunteers_needed=2), 6)
     anna = make_user(name="Anna Schmidt")
+    choose(anna, world.a)
     english(login_as(world.coordinator_a))
     body = _roster(client, slot.id, "?q=Schmi")
     assert f'name="volunteer_id" value="{anna.id}"' in body
@@ -162,6 +168,7 @@ def test_assign_confirms_the_volunteer_writes_audit_and_mail(client, login_as, w
 
 def test_assign_without_certificate_to_child_facing_is_refused(client, login_as, world):
     anna = make_user(name="Anna Schmidt")
+    choose(anna, world.a)
     english(login_as(world.coordinator_a))
     page = _follow(
         client,
@@ -176,6 +183,7 @@ def test_assign_when_full_is_refused_with_a_clear_message(client, login_as, worl
     slot = make_slot(make_activity(world.a, title="Voll"), 6, capacity=1)
     make_signup(slot)
     anna = make_user(name="Anna Schmidt")
+    choose(anna, world.a)
     english(login_as(world.coordinator_a))
     page = _follow(
         client,

@@ -387,7 +387,16 @@ def test_retry_failed_mail_after_a_long_outage(app, runner, smtp_sink):
         OutboxMessage.id == old.id
     ).execute()
     assert send_pending() == Result(0, 2, 0)
+    # Failed for good: the text is cleared (it may hold a one-time link), so nothing could
+    # go out again but an empty mail.
+    assert {(r.body_text, r.body_html) for r in OutboxMessage.select()} == {("", "")}
+    assert runner.invoke(args=["jobs", "retry-failed-mail"]).output.startswith("0 failed")
 
+    # Rows that failed before the text was cleared still hold it: those are queued again.
+    for row in (recent, old):
+        OutboxMessage.update(body_text=row.body_text, body_html=row.body_html).where(
+            OutboxMessage.id == row.id
+        ).execute()
     result = runner.invoke(args=["jobs", "retry-failed-mail"])
     assert result.exit_code == 0, result.output
     assert "1 failed message(s) queued again." in result.output

@@ -8,7 +8,6 @@ import re
 import time
 
 import pytest
-from flask import g
 
 from tests.factories import make_centre, make_coordinator, make_operator, make_user
 from volunteer_app.accounts.models import LoginToken, User
@@ -27,12 +26,6 @@ ACTION_VERBS = (
     "remove", "resend", "reset", "revoke", "send", "set", "sign", "subscribe", "unsubscribe",
     "update", "withdraw",
 )  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    # See tests/test_security_headers.py: every client request gets a fresh ``g``.
-    app.url_value_preprocessor(lambda endpoint, values: g.__dict__.clear())
 
 
 @pytest.fixture
@@ -176,8 +169,13 @@ def _urls(app, rule, values) -> list[str]:
     adapter = app.url_map.bind("localhost")
     choices = []
     for arg in sorted(rule.arguments):
-        converter = type(rule._converters[arg]).__name__
-        default = [1] if converter in ("IntegerConverter", "NumberConverter") else ["x"]
+        converter = rule._converters[arg]
+        if type(converter).__name__ in ("IntegerConverter", "NumberConverter"):
+            default = [1]
+        elif type(converter).__name__ == "AnyConverter":  # <any(a, b):kind>: each choice
+            default = sorted(converter.items)
+        else:
+            default = ["x"]
         choices.append(values.get(arg, default))
     urls = []
     for combo in itertools.product(*choices):

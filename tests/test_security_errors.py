@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from flask import abort, g
+from flask import abort
 
 from volunteer_app.common.errors import Conflict, DomainError, InvalidToken, NotAllowed, NotFound
+
+# Its fixtures add routes, which Flask allows only on an app that has served nothing yet.
+pytestmark = pytest.mark.own_app
 
 SECRET_DETAIL = "database password is hunter2"
 
@@ -62,8 +65,6 @@ ERRORS = {
 def error_app(app):
     """The app with routes that fail on purpose, and 500s handled as in production."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    # See tests/test_security_headers.py: every client request gets a fresh ``g``.
-    app.url_value_preprocessor(lambda endpoint, values: g.__dict__.clear())
 
     @app.get("/_test/abort/<int:code>")
     def _abort(code):

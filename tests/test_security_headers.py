@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from flask import g
-
 from tests.factories import make_centre, make_user
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    # The shared ``app`` fixture keeps one app context pushed and Flask reuses it for every
-    # test-client request, so ``g`` (Flask-Login's user, Flask-Babel's locale) would leak from
-    # one request into the next. Real requests each get a fresh one; so do these.
-    app.url_value_preprocessor(lambda endpoint, values: g.__dict__.clear())
 
 
 def _responses(client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from flask import g, request, session
+from flask import request, session
 from flask_login import current_user
 
 import config
@@ -13,12 +13,18 @@ from tests.factories import make_user
 from volunteer_app import create_app
 from volunteer_app.db import db
 
+# Its fixtures add routes, which Flask allows only on an app that has served nothing yet.
+pytestmark = pytest.mark.own_app
+
 
 @pytest.fixture
 def standalone_app(tmp_path, monkeypatch):
     """``make(config_class, **overrides)``: an app on its own SQLite file (no shared fixture)."""
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "k" * 40)
     monkeypatch.setattr(config.ProductionConfig, "BASE_URL", "https://ehrenamt.example")
+    monkeypatch.setattr(config.ProductionConfig, "CONTROLLER_NAME", "Träger e. V.")
+    monkeypatch.setattr(config.ProductionConfig, "CONTROLLER_ADDRESS", "Weg 1, 99084 Erfurt")
+    monkeypatch.setattr(config.ProductionConfig, "CONTROLLER_EMAIL", "kontakt@traeger.de")
 
     def make(config_class=config.TestingConfig, **overrides):
         overrides.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'standalone.db'}")
@@ -127,7 +133,6 @@ def test_health_check_is_get_only(client):
 
 @pytest.fixture
 def whoami(app):
-    app.url_value_preprocessor(lambda endpoint, values: g.__dict__.clear())  # see headers test
 
     @app.get("/_test/whoami")
     def _whoami():

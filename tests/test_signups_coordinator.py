@@ -20,6 +20,7 @@ from tests.factories_signups import (
     status_of,
     world,
 )
+from tests.factories_volunteers import choose
 from volunteer_app.activities.models import Slot
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.common.errors import NotAllowed, NotFound
@@ -27,6 +28,14 @@ from volunteer_app.db import db
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups import services
 from volunteer_app.signups.models import Signup
+
+
+@pytest.fixture(autouse=True)
+def _volunteer_chose_the_centre(request):
+    """The world's volunteer chose its centre, so that its coordinator may assign them."""
+    if "w" in request.fixturenames:
+        w = request.getfixturevalue("w")
+        choose(w.vol, w.centre)
 
 
 def _audit(action):
@@ -98,6 +107,7 @@ def test_assign_refuses_cancelled_and_past_slots_and_unknown_people(w):
     with pytest.raises(NotFound):
         services.assign(make_slot(w.act).id, 987_654, actor=w.coord)
     inactive = make_user(is_active=False)
+    choose(inactive, w.centre)  # chosen, so only being inactive refuses them
     with pytest.raises(NotFound):
         services.assign(make_slot(w.act).id, inactive.id, actor=w.coord)
     assert Signup.select().count() == 0
@@ -339,6 +349,13 @@ ACTIONS = {
 }
 
 
+def _chosen(centre):
+    """A volunteer who chose the centre: its coordinators may see and assign them."""
+    person = make_user()
+    choose(person, centre)
+    return person
+
+
 @pytest.fixture
 def scene(conn):
     centre = make_centre()
@@ -347,7 +364,7 @@ def scene(conn):
     past = make_slot(activity, hours_ahead=-4)
     ids = {
         "slot": slot.id,
-        "free": make_user().id,
+        "free": _chosen(centre).id,
         "confirmed": make_signup(slot, make_user()).id,
         "pending": make_signup(slot, make_user(), status="pending").id,
         "waitlisted": make_signup(slot, make_user(), status="waitlisted").id,

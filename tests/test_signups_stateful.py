@@ -23,6 +23,7 @@ from tests.factories_signups import (
     make_slot,
     world,
 )
+from tests.factories_volunteers import choose
 from volunteer_app.activities.models import Slot
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.notifications.models import OutboxMessage
@@ -42,9 +43,11 @@ VOLUNTEERS = 4
 
 
 def test_booking_services_keep_their_invariants(conn):
-    _centre, coordinator, open_activity, _vol = world()
+    centre, coordinator, open_activity, _vol = world()
     approval_activity = make_activity(open_activity.centre, signup_mode="approval")
     people = [make_user(locale="en") for _ in range(VOLUNTEERS)]
+    for p in people:
+        choose(p, centre)  # the coordinator may see (and so assign) them
     slots = [
         make_slot(open_activity, hours_ahead=50, length=2, capacity=2),
         make_slot(open_activity, hours_ahead=51, length=2, capacity=1),  # overlaps the first

@@ -40,10 +40,13 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.activities.views import bp as activities_bp
     from volunteer_app.admin.views import bp as admin_bp
     from volunteer_app.centres.views import bp as centres_bp
+    from volunteer_app.checks.views import bp as checks_bp
     from volunteer_app.coordination.views import bp as coordination_bp
     from volunteer_app.core.views import bp as core_bp
+    from volunteer_app.erasure.views import bp as erasure_bp
     from volunteer_app.feeds.views import bp as feeds_bp
     from volunteer_app.partners.views import bp as partners_bp
+    from volunteer_app.privacy.views import bp as privacy_bp
     from volunteer_app.programme.views import bp as programme_bp
     from volunteer_app.proposals.views import bp as proposals_bp
     from volunteer_app.reports.views import bp as reports_bp
@@ -69,6 +72,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         rooms_bp,
         wishes_bp,
         reports_bp,
+        privacy_bp,
+        erasure_bp,
+        checks_bp,
     ):
         app.register_blueprint(feature_bp)
 

@@ -81,6 +81,25 @@ def db_restore(path, yes, force):
     click.echo("If the backup is older than this release, run `flask db upgrade` next.")
 
 
+@db_cli.command("reencrypt-secrets")
+def db_reencrypt_secrets():
+    """Re-encrypt stored secrets under the current SECRET_KEY (after a key rotation)."""
+    from volunteer_app.accounts import services as account_services
+
+    with connection():
+        result = account_services.reencrypt_secrets()
+    click.echo(
+        f"Re-encrypted {result.moved} secret(s) under the current SECRET_KEY; "
+        f"{result.current} already were."
+    )
+    if result.unreadable:
+        ids = ", ".join(map(str, result.unreadable))
+        raise click.ClickException(
+            f"{len(result.unreadable)} secret(s) open with no configured key (users {ids}): "
+            "add the old key to SECRET_KEY_FALLBACKS and run this again."
+        )
+
+
 @seed_cli.command("demo")
 def seed_demo():
     """Load the demo network (idempotent: running it twice changes nothing)."""
@@ -168,6 +187,36 @@ def jobs_send_suggestions():
         f"Suggestions queued: {result.sent}, already sent this week: {result.already_sent}, "
         f"nothing to suggest: {result.nothing_to_suggest}."
     )
+
+
+@jobs_cli.command("retention")
+def jobs_retention():
+    """Delete what may no longer be kept (docs/privacy.md); a second run deletes nothing more."""
+    from volunteer_app.retention import services
+
+    with connection():
+        result = services.run_retention()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(f"Deleted or cleared in total: {result.deleted}.")
+
+
+@jobs_cli.command("erase-accounts")
+def jobs_erase_accounts():
+    """Erase accounts whose deletion is due, inactive and never confirmed ones (idempotent;
+    also part of ``flask jobs retention``)."""
+    from volunteer_app.erasure import services
+
+    with connection():
+        due = services.erase_due()
+        inactive = services.run_inactive_accounts()
+        unconfirmed = services.delete_unconfirmed()
+    click.echo(f"Deletions due: {due} account(s) erased.")
+    click.echo(
+        f"Inactive accounts: {inactive.warned} told, {inactive.erased} erased, "
+        f"{inactive.no_successor} kept for lack of a successor."
+    )
+    click.echo(f"Registrations never confirmed: {unconfirmed} erased.")
 
 
 def init_app(app) -> None:

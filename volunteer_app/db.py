@@ -116,12 +116,15 @@ def all_models() -> list[type[BaseModel]]:
         Operator,
     )
     from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+    from volunteer_app.erasure.models import MODELS as erasure_models
     from volunteer_app.feeds.models import MODELS as feeds_models
     from volunteer_app.notifications.models import DigestSent, OutboxMessage
     from volunteer_app.partners.models import MODELS as partners_models
+    from volunteer_app.privacy.models import MODELS as privacy_models
     from volunteer_app.programme.models import MODELS as programme_models
     from volunteer_app.proposals.models import MODELS as proposals_models
     from volunteer_app.reports.models import MODELS as reports_models
+    from volunteer_app.retention.models import MODELS as retention_models
     from volunteer_app.rooms.models import MODELS as rooms_models
     from volunteer_app.signups.models import Signup
     from volunteer_app.volunteers.models import (
@@ -140,6 +143,9 @@ def all_models() -> list[type[BaseModel]]:
         + reports_models
         + rooms_models
         + wishes_models
+        + privacy_models
+        + erasure_models
+        + retention_models
     )
     return pw.sort_models(
         [

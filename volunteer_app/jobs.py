@@ -216,3 +216,18 @@ def weekly_at_berlin_time(weekday: int, hour: int, minute: int = 0):
 def send_suggestions_weekly():
     """Mondays at 08:00 Berlin time: the weekly suggestions (idempotent per ISO week)."""
     run_send_suggestions()
+
+
+def run_retention():
+    """Apply the retention rules (the body of the daily task and of ``flask jobs retention``)."""
+    from volunteer_app.retention import services
+
+    with job_context():
+        return services.run_retention()
+
+
+@huey.periodic_task(at_berlin_time(3, 15), name="retention_daily")
+def retention_daily():
+    """Every night at 03:15 Berlin time (outside the DST hour): delete what may no longer be
+    kept (idempotent: a second run deletes nothing more)."""
+    run_retention()

@@ -140,8 +140,10 @@ class LiveServer:
         """Log ``user`` in for ``page``'s browser context by a signed session cookie, as a
         finished login (password and, with ``mfa_ok``, second factor) would leave it."""
         now = time.time()
+        with self.app.app_context():  # the id is an HMAC under the app's SECRET_KEY
+            user_id = user.get_id()
         data = {
-            "_user_id": user.get_id(),
+            "_user_id": user_id,
             "_fresh": True,
             "login_at": now,
             "auth_at": now,

@@ -42,8 +42,10 @@ def _seed():
 def _log_in(live, context, user):
     """A signed session cookie as the login page would leave it (second factor done)."""
     app = live.app
+    with app.app_context():  # the id is an HMAC under the app's SECRET_KEY
+        user_id = user.get_id()
     data = {
-        "_user_id": user.get_id(),
+        "_user_id": user_id,
         "_fresh": True,
         "login_at": time.time(),
         "auth_at": time.time(),

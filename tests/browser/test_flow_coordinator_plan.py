@@ -26,6 +26,7 @@ from tests.browser.helpers import (
 )
 from tests.factories import make_centre, make_coordinator, make_user
 from tests.factories_activities import builtin, make_activity, make_signup, make_slot
+from tests.factories_volunteers import choose
 from volunteer_app.activities.models import Activity, Series, Slot
 from volunteer_app.activities.recurrence import is_holiday, thuringian_holidays
 from volunteer_app.centres.queries import today
@@ -86,8 +87,13 @@ def _seed() -> dict:
     )
     coordinator = make_coordinator(centre, name="Katrin Hoffmann", email="katrin@example.org")
     frieda = make_user(name="Frieda Schulz", email="frieda@example.org")
-    make_user(name="Friedhelm Busch", email="friedhelm@example.org")
+    friedhelm = make_user(name="Friedhelm Busch", email="friedhelm@example.org")
     guenter = make_user(name="Günter Wagner", email="guenter@example.org")
+    # Coordinators find only people who chose their centre (or signed up there).
+    choose(frieda, centre)
+    choose(friedhelm, centre)
+    choose(guenter, centre)
+    make_user(name="Friedrich Fern", email="friedrich@example.org")  # chose no centre: not found
     reading = make_activity(
         centre,
         title="Vorlesestunde",
@@ -233,6 +239,7 @@ def test_coordinator_plans_fortnightly_skipping_a_holiday_assigns_and_records_at
     pg.get_by_role("button", name="Suchen").click()
     found = pg.get_by_role("list", name="Gefundene Ehrenamtliche")
     expect(found.get_by_role("listitem")).to_have_count(2)
+    expect(found).not_to_contain_text("Friedrich Fern")
     check(pg, "roster-search")
     found.get_by_role("button", name="Einteilen Frieda Schulz").click()
     expect(flash(pg)).to_contain_text("Frieda Schulz ist jetzt für diesen Termin eingeteilt.")

@@ -22,6 +22,7 @@ PUBLIC_PAGES = {
     "centres": ("/zentren/", 200, "Zentren"),
     "centre": (f"/zentren/{CENTRE_SLUG}", 200, "ThEKiZ Sonnenschein"),
     "privacy": ("/datenschutz", 200, "Datenschutzerklärung"),
+    "imprint": ("/impressum", 200, "Angaben gemäß § 5 DDG"),
     "accessibility": ("/barrierefreiheit", 200, "Erklärung zur Barrierefreiheit"),
     "easy-language": ("/leichte-sprache", 200, "Mitmachen im Familien-Zentrum"),
     "not-found": ("/gibt-es-nicht", 404, "Seite nicht gefunden"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from functools import wraps
 
@@ -23,18 +24,22 @@ MFA_OPEN_ENDPOINTS = {
     "core.set_language",
     "core.index",
     "core.privacy",
+    "core.imprint",
 }
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The id carries the user's session token, so a changed token ends every old session."""
+    """The id carries an HMAC of the user's session token, so a changed token (or a changed
+    SECRET_KEY) ends every old session, and the database alone cannot make a valid id."""
     try:
-        pk, token = user_id.split(":", 1)
+        pk, _mac = user_id.split(":", 1)
         user = User.get_or_none(User.id == int(pk))
     except (ValueError, TypeError):
         return None
-    if user is None or not user.is_active or user.session_token != token:
+    if user is None or not user.is_active:
+        return None
+    if not hmac.compare_digest(user_id.encode(), user.get_id().encode()):
         return None
     return user
 

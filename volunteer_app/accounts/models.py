@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import peewee as pw
+from flask import current_app
 
+from volunteer_app.common.crypto import EncryptedField, session_id
 from volunteer_app.db import BaseModel, utcnow
 
 ROLES = ("volunteer", "coordinator", "admin")
@@ -19,10 +21,12 @@ class User(BaseModel):
     locale = pw.CharField(max_length=5, default="de")
     phone = pw.CharField(max_length=40, default="")
     email_confirmed_at = pw.DateTimeField(null=True)
-    # Part of the Flask-Login id: changing it logs out every session of the user.
+    # Changing it logs out every session of the user. The session cookie carries an HMAC of
+    # it under SECRET_KEY (``get_id``), never the value itself.
     session_token = pw.CharField(max_length=64)
     is_active = pw.BooleanField(default=True)
-    totp_secret = pw.CharField(max_length=64, null=True)
+    # Encrypted under a key derived from SECRET_KEY (common/crypto.py); reads as plain base32.
+    totp_secret = EncryptedField(null=True, context="user.totp_secret")
     totp_enabled_at = pw.DateTimeField(null=True)
     totp_last_step = pw.BigIntegerField(null=True)
     failed_logins = pw.IntegerField(default=0)
@@ -43,7 +47,7 @@ class User(BaseModel):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return session_id(current_app.config["SECRET_KEY"], self.id, self.session_token)
 
     @property
     def is_admin(self) -> bool:

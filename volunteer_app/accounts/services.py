@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 import peewee as pw
 from flask import current_app
@@ -15,6 +16,7 @@ from flask_babel import gettext as _
 
 from volunteer_app.accounts import passwords, queries, twofactor
 from volunteer_app.accounts.models import Consent, LoginToken, RecoveryCode, User
+from volunteer_app.common import crypto
 from volunteer_app.common.errors import Conflict, DomainError, InvalidToken, NotAllowed
 from volunteer_app.common.security import hash_token, new_token
 from volunteer_app.common.urls import external_url
@@ -488,6 +490,45 @@ def disable_totp(user: User) -> None:
             User.id == user.id
         ).execute()
         RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
+
+
+@dataclass(frozen=True)
+class ReencryptResult:
+    moved: int  # re-encrypted under the current SECRET_KEY
+    current: int  # already under it
+    unreadable: list[int]  # user ids whose secret no configured key opens
+
+
+def reencrypt_secrets() -> ReencryptResult:
+    """Move every TOTP secret to the current ``SECRET_KEY`` after a rotation.
+
+    Values under a key of ``SECRET_KEY_FALLBACKS`` are decrypted and encrypted again under
+    the current key; a value is replaced only if it did not change meanwhile. Idempotent.
+    """
+    keys = crypto.app_keys()
+    current_kid = crypto.key_id(keys[0])
+    context = User.totp_secret.context
+    table = pw.Table(User._meta.table_name, ("id", "totp_secret")).bind(db)
+    moved = current = 0
+    unreadable = []
+    rows = table.select(table.id, table.totp_secret).where(table.totp_secret.is_null(False))
+    for row in list(rows.order_by(table.id)):
+        value = row["totp_secret"]
+        if crypto.stored_key_id(value) == current_kid:
+            current += 1
+            continue
+        try:
+            secret = crypto.decrypt(value, keys, context)
+        except crypto.UndecryptableSecret:
+            unreadable.append(row["id"])
+            continue
+        with write_transaction():
+            moved += (
+                table.update(totp_secret=crypto.encrypt(secret, keys[0], context))
+                .where((table.id == row["id"]) & (table.totp_secret == value))
+                .execute()
+            )
+    return ReencryptResult(moved=moved, current=current, unreadable=unreadable)
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -17,3 +17,7 @@ class AuditEntry(BaseModel):
     slot_id = pw.IntegerField(null=True)
     detail = pw.CharField(max_length=255, default="")
     created_at = pw.DateTimeField(default=utcnow, index=True)
+    # The actor's / subject's account was erased (``actor`` / ``subject`` is then NULL): the
+    # log names them "deleted person", not "automatic" (erasure/services.py).
+    actor_erased = pw.BooleanField(default=False)
+    subject_erased = pw.BooleanField(default=False)

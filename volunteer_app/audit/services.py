@@ -17,6 +17,8 @@ ACTIONS = (
     "slot.capacity",
     "check.certificate",
     "check.measles",
+    "check.certificate_deleted",
+    "check.measles_deleted",
     "proposal.invited",
     "certificate.signed",
 )

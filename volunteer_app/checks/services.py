@@ -23,6 +23,7 @@ from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.checks.queries import CERTIFICATE_VALID_YEARS
 from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
 from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.volunteers.queries import visible_volunteers
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,11 @@ def _require_manager(actor: User, centre: Centre) -> None:
         raise NotAllowed(_("Only the coordinators of this centre may record checks."))
 
 
-def _volunteer(volunteer_id: int) -> User:
-    volunteer = User.get_or_none((User.id == volunteer_id) & (User.role == "volunteer"))
+def _volunteer(volunteer_id: int, actor: User) -> User:
+    """The volunteer, if ``actor`` may see them (else "not found", whatever the id)."""
+    volunteer = User.get_or_none(
+        (User.id == volunteer_id) & (User.role == "volunteer") & visible_volunteers(actor)
+    )
     if volunteer is None:
         raise NotFound(_("This volunteer does not exist (any more)."))
     return volunteer
@@ -110,7 +114,7 @@ def record_certificate_check(
     Stores exactly: certificate date, inspection date, inspected by (the actor), eligible.
     """
     _require_manager(actor, centre)
-    volunteer = _volunteer(volunteer_id)
+    volunteer = _volunteer(volunteer_id, actor)
     validate_certificate_dates(
         certificate_date, inspected_on, now or today(), certificate_max_age_months()
     )
@@ -149,7 +153,7 @@ def record_measles_proof(
 ) -> MeaslesProof:
     """Record (or replace) this centre's dated yes/no note on measles protection."""
     _require_manager(actor, centre)
-    volunteer = _volunteer(volunteer_id)
+    volunteer = _volunteer(volunteer_id, actor)
     current = now or today()
     _check_not_future(shown_on, "shown_on", current)
     if shown_on < MEASLES_LAW_START:

@@ -19,6 +19,7 @@ from volunteer_app.checks.queries import CertificateStatus, certificate_status, 
 from volunteer_app.common.time import berlin_to_utc
 from volunteer_app.db import utcnow
 from volunteer_app.signups.models import ACTIVE, Signup
+from volunteer_app.volunteers.queries import visible_volunteers
 
 DASHBOARD_DAYS = 14
 SEARCH_LIMIT = 20
@@ -299,13 +300,17 @@ def signup_on_slot(signup_id: int, slot_id: int) -> Signup | None:
     )
 
 
-def search_volunteers(term: str, *, not_on_slot: int | None = None) -> list[User]:
-    """Active volunteers whose name contains ``term`` (case-insensitive), by name; at most
-    SEARCH_LIMIT. ``not_on_slot`` leaves out people already active on that slot."""
+def search_volunteers(term: str, *, actor, not_on_slot: int | None = None) -> list[User]:
+    """Active volunteers ``actor`` may see whose name contains ``term`` (case-insensitive),
+    by name; at most SEARCH_LIMIT. ``not_on_slot`` leaves out people already active on that
+    slot."""
     if not term:
         return []
     query = User.select().where(
-        (User.role == "volunteer") & User.is_active & User.name.contains(term)
+        (User.role == "volunteer")
+        & User.is_active
+        & User.name.contains(term)
+        & visible_volunteers(actor)
     )
     if not_on_slot is not None:
         on_slot = Signup.select(Signup.volunteer).where(
@@ -336,11 +341,11 @@ def _centre_signups(centre_id: int):
 
 
 def centre_volunteers(
-    centre_id: int, on: dt.date, *, term: str = "", page: int = 1, per_page: int = 50
+    centre_id: int, on: dt.date, *, actor, term: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
-    """People who signed up at this centre or have a check recorded here, by name, with
-    their certificate status on ``on``, measles note and number of upcoming confirmed
-    slots here (one query per page)."""
+    """People who signed up at this centre or have a check recorded here and whom ``actor``
+    may see, by name, with their certificate status on ``on``, measles note and number of
+    upcoming confirmed slots here (one query per page)."""
     upcoming = (
         Signup.select(pw.fn.COUNT(Signup.id))
         .join(Slot)
@@ -361,6 +366,7 @@ def centre_volunteers(
     query = query.where(
         (User.role == "volunteer")
         & (User.id.in_(_centre_signups(centre_id)) | User.id.in_(checked) | User.id.in_(measled))
+        & visible_volunteers(actor)
     )
     if term:
         query = query.where(User.name.contains(term))
@@ -377,7 +383,10 @@ def centre_volunteers(
     return result
 
 
-def volunteer_for_checks(user_id: int) -> User | None:
-    """A volunteer whose checks a coordinator may open (any active volunteer: the checks
-    come before the first sign-up for a child-facing activity)."""
-    return User.get_or_none((User.id == user_id) & (User.role == "volunteer"))
+def volunteer_for_checks(user_id: int, *, actor) -> User | None:
+    """A volunteer ``actor`` may see, to assign or to open their checks (one query). Not
+    only people who signed up: the checks come before the first sign-up for a
+    child-facing activity, so someone who chose one of the actor's centres counts too."""
+    return User.get_or_none(
+        (User.id == user_id) & (User.role == "volunteer") & visible_volunteers(actor)
+    )

@@ -25,6 +25,7 @@ from volunteer_app.coordination import queries
 from volunteer_app.coordination.export import roster_csv
 from volunteer_app.coordination.forms import AssignForm, AttendanceForm, CapacityForm, SearchForm
 from volunteer_app.db import utcnow
+from volunteer_app.retention import services as retention
 from volunteer_app.signups import services as signups
 
 bp = Blueprint("coordination", __name__)
@@ -103,7 +104,7 @@ def roster(slot_id: int):
         category=queries.category_label(slot.activity.category),
         roster=queries.roster(slot),
         search=search,
-        matches=queries.search_volunteers(search.term, not_on_slot=slot.id),
+        matches=queries.search_volunteers(search.term, actor=current_user, not_on_slot=slot.id),
         action_form=ActionForm(formdata=None),
         capacity_form=CapacityForm(formdata=None, capacity=slot.capacity),
     )
@@ -147,7 +148,8 @@ def assign(slot_id: int):
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    person = queries.volunteer_for_checks(int(form.volunteer_id.data)) or abort(404)
+    person = queries.volunteer_for_checks(int(form.volunteer_id.data), actor=current_user)
+    person = person or abort(404)
     try:
         signups.assign(slot.id, person.id, actor=current_user)
     except DomainError as exc:
@@ -250,9 +252,12 @@ def volunteers(slug: str):
     centre = _managed_centre(slug)
     search = SearchForm(request.args)
     search.validate()
-    page = queries.centre_volunteers(centre.id, today(), term=search.term, page=_page_number())
+    page = queries.centre_volunteers(
+        centre.id, today(), actor=current_user, term=search.term, page=_page_number()
+    )
     known = {line.person.id for line in page.items}
-    others = [p for p in queries.search_volunteers(search.term) if p.id not in known]
+    found = queries.search_volunteers(search.term, actor=current_user)
+    others = [p for p in found if p.id not in known]
     return render_template(
         "checks/volunteers.html", centre=centre, page=page, search=search, others=others
     )
@@ -270,12 +275,13 @@ def _checks_page(centre, person, certificate_form=None, measles_form=None):
         certificate_form=certificate_form or CertificateCheckForm(formdata=None),
         measles_form=measles_form or MeaslesProofForm(formdata=None),
         max_age_months=checks.certificate_max_age_months(),
+        delete_form=ActionForm(formdata=None),
     )
 
 
 def _centre_and_volunteer(slug: str, user_id: int):
     centre = _managed_centre(slug)
-    return centre, queries.volunteer_for_checks(user_id) or abort(404)
+    return centre, queries.volunteer_for_checks(user_id, actor=current_user) or abort(404)
 
 
 @bp.get("/zentren/<slug>/ehrenamtliche/<int:user_id>")
@@ -316,6 +322,26 @@ def record_measles(slug: str, user_id: int):
             flash(_("The measles protection note has been recorded."), "success")
             return redirect(url_for(".volunteer_checks", slug=centre.slug, user_id=person.id))
     return _checks_page(centre, person, measles_form=form)
+
+
+@bp.post("/zentren/<slug>/ehrenamtliche/<int:user_id>/" + retention.RECORD_PATH + "/loeschen")
+@login_required
+def delete_check(slug: str, user_id: int, record: str):
+    centre, person = _centre_and_volunteer(slug, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    kind = retention.RECORD_SLUGS[record]
+    try:
+        retention.delete_check_record(centre, person.id, kind, actor=current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        done = {
+            "certificate": _("The certificate record has been deleted."),
+            "measles": _("The measles note has been deleted."),
+        }
+        flash(done[kind], "success")
+    return redirect(url_for(".volunteer_checks", slug=centre.slug, user_id=person.id))
 
 
 @bp.get("/zentren/<slug>/ehrenamtliche/<int:user_id>/bestaetigung")

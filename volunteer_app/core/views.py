@@ -8,9 +8,11 @@ from flask_login import current_user
 from volunteer_app.accounts import services as account_services
 from volunteer_app.centres import queries as centre_queries
 from volunteer_app.common.urls import safe_next
+from volunteer_app.core import legal
 from volunteer_app.db import db
 from volunteer_app.proposals import queries as proposals_queries
 from volunteer_app.volunteers import queries as volunteer_queries
+from volunteer_app.wishes.views import COOKIE_DAYS as WISH_COOKIE_DAYS
 
 bp = Blueprint("core", __name__)
 
@@ -44,7 +46,23 @@ def set_language():
 
 @bp.get("/datenschutz")
 def privacy():
-    return render_template("core/privacy.html")
+    """The privacy notice, generated from the controller settings and the retention periods."""
+    config = current_app.config
+    return render_template(
+        "core/privacy.html",
+        controller=legal.controller(config),
+        recipients=legal.recipients(config.get("PRIVACY_RECIPIENTS", "")),
+        bases=legal.legal_bases(config),
+        periods=legal.retention(config),
+        supervisory_authority=config.get("PRIVACY_SUPERVISORY_AUTHORITY", ""),
+        wish_cookie_days=WISH_COOKIE_DAYS,
+    )
+
+
+@bp.get("/impressum")
+def imprint():
+    """The imprint (Impressum, § 5 DDG) from the same settings."""
+    return render_template("core/imprint.html", controller=legal.controller(current_app.config))
 
 
 @bp.get("/barrierefreiheit")

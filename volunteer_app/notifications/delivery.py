@@ -10,6 +10,11 @@ message.
 Backends (``MAIL_BACKEND``): ``smtp`` delivers, ``log`` (development) writes recipient,
 subject and text to the log and marks the row sent, ``outbox-only`` (tests) leaves
 every row pending.
+
+Once a row is sent or has finally failed, its text is cleared (``BODY_CLEARED``): it may
+hold a working one-time link (password reset, invitation), and nobody needs it any more.
+Recipient, subject, status and times stay for the outbox's retention period
+(docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ BACKENDS = ("smtp", "log", "outbox-only")
 # Characters that never belong in one bare address (header folding, lists, display names).
 _ADDRESS_FORBIDDEN = frozenset('\r\n\t\0 ,;<>()"\\')
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+# Rows that are done with: their text is cleared.
+FINISHED = ("sent", "failed")
+BODY_CLEARED = {"body_text": "", "body_html": ""}
+
+
+def has_body():
+    """SQL: the row still holds its text (not cleared yet)."""
+    return (OutboxMessage.body_text != "") | (OutboxMessage.body_html != "")
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,7 @@ def release_stuck(now: dt.datetime | None = None) -> int:
                 attempts=OutboxMessage.attempts + 1,
                 claimed_at=None,
                 last_error=note,
+                **BODY_CLEARED,
             )
             .where(stuck & (OutboxMessage.attempts + 1 >= max_attempts))
             .execute()
@@ -126,7 +140,9 @@ def retry_failed(max_age_days: int = 3) -> int:
     """Put failed rows queued in the last ``max_age_days`` back to pending; returns how many.
 
     For after an outage longer than the retry schedule or a fixed mail setting. Older
-    mail stays failed: a reminder for last week's activity should not arrive now.
+    mail stays failed: a reminder for last week's activity should not arrive now. A row
+    whose text has been cleared (every row that failed for good since the text is cleared
+    then) stays failed too: it would go out empty.
     """
     now = utcnow()
     with write_transaction():
@@ -135,6 +151,7 @@ def retry_failed(max_age_days: int = 3) -> int:
             .where(
                 (OutboxMessage.status == "failed")
                 & (OutboxMessage.created_at >= now - dt.timedelta(days=max_age_days))
+                & has_body()
             )
             .execute()
         )
@@ -318,7 +335,7 @@ def _deliver(row: OutboxMessage, transport, config) -> str:
         log.exception("Outbox message %s could not be sent", row.id)
         return _retry(row, claimed_at, describe_error(exc, config), config)
     marked = (
-        OutboxMessage.update(status="sent", sent_at=utcnow(), last_error="")
+        OutboxMessage.update(status="sent", sent_at=utcnow(), last_error="", **BODY_CLEARED)
         .where(_still_ours(row, claimed_at))
         .execute()
     )
@@ -355,6 +372,7 @@ def _finish_failed(row: OutboxMessage, claimed_at, error: str) -> None:
             attempts=row.attempts + 1,
             claimed_at=None,
             last_error=error[:ERROR_LENGTH],
+            **BODY_CLEARED,
         )
         .where(_still_ours(row, claimed_at))
         .execute()

@@ -31,6 +31,7 @@ from volunteer_app.volunteers.models import (
     ReachableCentre,
     VolunteerProfile,
 )
+from volunteer_app.volunteers.queries import chose_centres
 
 HISTORY_DAYS = 365
 # With "several slots a day" a person may take up to this many (never overlapping).
@@ -171,18 +172,19 @@ def _minutes(value: dt.time) -> int:
 
 
 def _volunteer_ids(centre_ids: list[int]):
-    """Sub-select: active volunteers with a profile who can reach one of the centres."""
+    """Sub-select: active volunteers with a profile who can reach one of the centres.
+
+    Those who chose the centres are the half of the visibility rule
+    (``volunteers.queries.visible_volunteers``) that matching needs: whoever may start a
+    run manages every centre it covers, so the problem never holds anyone they may not see.
+    """
     return (
         User.select(User.id)
         .join(VolunteerProfile, on=(VolunteerProfile.user == User.id))
         .where(
             (User.role == "volunteer")
             & (User.is_active == True)  # noqa: E712
-            & User.id.in_(
-                ReachableCentre.select(ReachableCentre.user).where(
-                    ReachableCentre.centre.in_(centre_ids)
-                )
-            )
+            & User.id.in_(chose_centres(centre_ids))
         )
     )
 

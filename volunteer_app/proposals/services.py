@@ -28,6 +28,7 @@ from volunteer_app.proposals import queries
 from volunteer_app.proposals.explain import reason_dicts
 from volunteer_app.proposals.models import HOLDING, MatchRun, Proposal, WeeklySuggestions
 from volunteer_app.signups import services as booking
+from volunteer_app.volunteers.queries import volunteer_visible_to
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,9 @@ def invite(proposal: Proposal, *, actor: User) -> Proposal:
     """Mail the volunteer an invitation with a single-use link to accept or decline."""
     with write_transaction():
         details = queries.invitation_of(proposal.id)
+        if not volunteer_visible_to(actor, details.volunteer_id):
+            # They dropped the centre since the run: the coordinator may no longer see them.
+            raise NotFound(_("This person was not found."))
         slot = details.slot
         if slot.status != "scheduled" or slot.starts_at <= utcnow():
             raise Conflict(_("This slot has been cancelled or has already started."))
@@ -322,7 +326,7 @@ def answer_invitation(proposal_id: int, accept: bool, *, actor: User | None = No
                 "refused", _("This invitation is no longer valid. Please contact the centre.")
             )
         try:
-            signup = booking.assign(slot.id, volunteer.id, actor=booker)
+            signup = booking.assign(slot.id, volunteer.id, actor=booker, invited=True)
         except booking.AlreadySignedUp:
             signup = None
         except (booking.SlotFull, booking.SlotCancelled, booking.SlotStarted) as exc:

@@ -21,6 +21,7 @@ from volunteer_app.activities.queries import BUILTIN_ORDER, category_label
 from volunteer_app.centres.models import Centre, Operator
 from volunteer_app.common.time import berlin_to_utc
 from volunteer_app.db import utcnow
+from volunteer_app.erasure.queries import anonymous_hours_by_category, anonymous_people
 from volunteer_app.reports.models import VolunteeringCertificate
 from volunteer_app.signups.models import Signup
 from volunteer_app.wishes.queries import wish_figures
@@ -332,6 +333,12 @@ def _categories(report: Report, centre_ids, start, end) -> None:
     for cat_id, key, name, hours in _hours_by_category(centre_ids, start, end):
         line_for(cat_id, key, name).hours += _decimal(hours)
         report.hours += _decimal(hours)
+    # Hours of people whose account was erased stay in the figures, anonymously.
+    for cat_id, key, name, hours in anonymous_hours_by_category(
+        centre_ids, report.first, report.last
+    ):
+        line_for(cat_id, key, name).hours += _decimal(hours)
+        report.hours += _decimal(hours)
     report.categories = [
         line for _c, line in sorted(lines.values(), key=lambda p: _category_rank(p[0]))
     ]
@@ -385,14 +392,16 @@ def _rooms_and_partners(report: Report, centre_ids, start, end) -> None:
 
 
 def build_report(centres: list[Centre], first: dt.date, last: dt.date) -> Report:
-    """The report of ``centres`` for the Berlin days ``first``–``last`` (six queries)."""
+    """The report of ``centres`` for the Berlin days ``first``–``last`` (eight queries)."""
     report = Report(first=first, last=last, centres=centres)
     centre_ids = [c.id for c in centres]
     if not centre_ids:
         return report
     start, end = utc_bounds(first, last)
     _categories(report, centre_ids, start, end)
-    report.volunteers = _distinct_volunteers(centre_ids, start, end)
+    report.volunteers = _distinct_volunteers(centre_ids, start, end) + anonymous_people(
+        centre_ids, first, last
+    )
     _rooms_and_partners(report, centre_ids, start, end)
     wishes = wish_figures(centre_ids, start, end)
     report.wishes_received, report.wishes_realised = wishes["received"], wishes["realised"]

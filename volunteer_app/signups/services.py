@@ -38,6 +38,7 @@ from volunteer_app.db import is_sqlite, utcnow, write_transaction
 from volunteer_app.notifications.services import queue_mail
 from volunteer_app.signups.models import ACTIVE, ATTENDANCE, Signup
 from volunteer_app.signups.queries import waitlist_position
+from volunteer_app.volunteers.queries import visible_volunteers
 
 MIN_CAPACITY = 1
 MAX_CAPACITY = 50  # the same bounds as Activity.volunteers_needed
@@ -185,14 +186,19 @@ def cancel_signup(signup_id: int, *, actor: User) -> None:
 # --- Coordinator actions -------------------------------------------------------------------
 
 
-def assign(slot_id: int, volunteer_id: int, *, actor: User) -> Signup:
+def assign(slot_id: int, volunteer_id: int, *, actor: User, invited: bool = False) -> Signup:
     """A coordinator assigns a volunteer directly (confirmed; refuses when full/overlap).
 
     A waitlisted or pending sign-up of the person is upgraded; a cancelled or declined
-    one is reactivated."""
+    one is reactivated. Someone the coordinator may not see (``visible_volunteers``) is
+    "not found", whatever id was posted; ``invited``: the person accepted the centre's
+    invitation themselves, which they may do even if they have since dropped the centre."""
     with write_transaction():
         _require_manager(actor, _slot_or_404(slot_id).activity.centre)
-        volunteer = User.get_or_none((User.id == volunteer_id) & (User.is_active == True))  # noqa: E712
+        visible = pw.SQL("1 = 1") if invited else visible_volunteers(actor)
+        volunteer = User.get_or_none(
+            (User.id == volunteer_id) & (User.is_active == True) & visible  # noqa: E712
+        )
         if volunteer is None:
             raise NotFound(_("This person was not found."))
         _lock_person(volunteer.id)
@@ -424,6 +430,53 @@ def cancel_slot_signups(slot: Slot, *, actor: User) -> list[Signup]:
             signup.previous_status, signup.status = signup.status, "cancelled"
             _notify(signup.volunteer, locked, "signup_slot_cancelled", signup=signup)
     return affected
+
+
+def withdraw_for_erasure(volunteer: User) -> list[Signup]:
+    """Called by the erasure feature inside its transaction, before an account is erased:
+    every active sign-up of the person for a slot that has not started is cancelled, a freed
+    seat goes to the first on the waitlist (who is told), and the person gets no mail.
+
+    Returns the cancelled sign-ups, each with its locked ``slot`` (activity and centre
+    joined) and its earlier status in ``previous_status``; ``promoted`` lists who moved up.
+    """
+    with write_transaction():
+        _lock_person(volunteer.id)
+        now = utcnow()
+        slot_ids = [
+            row.slot_id
+            for row in Signup.select(Signup.slot)
+            .join(Slot, on=(Signup.slot == Slot.id))
+            .where(
+                (Signup.volunteer == volunteer.id)
+                & Signup.status.in_(ACTIVE)
+                & (Slot.starts_at > now)
+            )
+            .order_by(Signup.slot)  # slots are locked in one order by everybody
+        ]
+        cancelled = []
+        for slot_id in slot_ids:
+            slot = _locked_slot(slot_id)
+            signup = _signup_of(slot.id, volunteer.id)
+            if signup is None or signup.status not in ACTIVE:
+                continue
+            previous = signup.status
+            _transition(signup, "cancelled", decided_at=now)
+            audit.record(
+                slot.activity.centre_id,
+                None,
+                "signup.cancelled",
+                subject=volunteer,
+                slot_id=slot.id,
+                detail="account deleted",
+            )
+            promoted = []
+            if previous == "confirmed":
+                _free_seat(slot)
+                promoted = _fill_from_waitlist(slot)
+            signup.slot, signup.previous_status, signup.promoted = slot, previous, promoted
+            cancelled.append(signup)
+    return cancelled
 
 
 # --- Helpers -------------------------------------------------------------------------------

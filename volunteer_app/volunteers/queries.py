@@ -1,4 +1,5 @@
-"""Read helpers for volunteer profiles: what matching and the "fits me" filter use.
+"""Read helpers for volunteer profiles: what matching and the "fits me" filter use, and
+who among the staff may see which volunteer (``visible_volunteers``).
 
 ``profile_for`` / ``profiles_for`` hand back plain, frozen dataclasses (no models), so
 that pure code (matching) can take them without a database.
@@ -11,12 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import peewee as pw
 from peewee import JOIN
 
-from volunteer_app.activities.models import Category
+from volunteer_app.accounts.models import User
+from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import category_label
-from volunteer_app.centres.models import Centre
+from volunteer_app.centres.models import Centre, CentreMembership
 from volunteer_app.common.time import to_berlin
+from volunteer_app.signups.models import Signup
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
     Interest,
@@ -213,3 +217,63 @@ def centre_groups() -> list[tuple[str, list[CentreChoice]]]:
     for c in query:
         groups.setdefault(c.town, []).append(CentreChoice(c.id, c.name, c.town))
     return list(groups.items())
+
+
+# --- Who sees whom ---------------------------------------------------------------------------
+#
+# The one rule for staff (docs/security.md, "Who sees whom"): a coordinator sees and finds only
+# the volunteers who chose one of their centres or have a sign-up there; admins see everyone;
+# nobody else sees anyone. Every look-up of volunteers by name or id on a staff surface applies
+# it (search, assignment, checks, matching invitations); the roster, its CSV and the staff feed
+# name only people with a sign-up at the centre, whom the rule shows anyway. Each helper is a
+# sub-select or SQL condition, so a page that applies it keeps its number of queries.
+
+
+def chose_centres(centre_ids) -> pw.Select:
+    """Sub-select: ids of people who chose (can reach) one of these centres.
+
+    ``centre_ids`` is a list or itself a sub-select of centre ids."""
+    return ReachableCentre.select(ReachableCentre.user).where(
+        ReachableCentre.centre.in_(centre_ids)
+    )
+
+
+def signed_up_at(centre_ids) -> pw.Select:
+    """Sub-select: ids of people with a sign-up at one of these centres, in any state (a
+    cancelled or past one counts: the centre keeps its attendance and hours)."""
+    return (
+        Signup.select(Signup.volunteer)
+        .join(Slot, on=(Signup.slot == Slot.id))
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .where(Activity.centre.in_(centre_ids))
+    )
+
+
+def _member_centres(actor) -> pw.Select:
+    return CentreMembership.select(CentreMembership.centre).where(CentreMembership.user == actor.id)
+
+
+def visible_volunteers(actor, person=User.id) -> pw.Node:
+    """SQL condition on ``person`` (a user-id column): the volunteers ``actor`` may see.
+
+    Admins: everyone. Coordinators: people who chose one of their centres or have a
+    sign-up there, so a coordinator of every centre of an operator sees that operator's
+    volunteers and no one else's. Anyone else: no one. Use it inside ``.where(...)``; it
+    adds sub-selects, never a query."""
+    if not getattr(actor, "is_authenticated", False):
+        return pw.SQL("1 = 0")
+    if actor.is_admin:
+        return pw.SQL("1 = 1")
+    if actor.role != "coordinator":
+        return pw.SQL("1 = 0")
+    centres = _member_centres(actor)
+    return person.in_(chose_centres(centres)) | person.in_(signed_up_at(centres))
+
+
+def volunteer_visible_to(actor, user_id: int) -> bool:
+    """Whether ``actor`` may see the volunteer with this id (one query)."""
+    return (
+        User.select(User.id)
+        .where((User.id == user_id) & (User.role == "volunteer") & visible_volunteers(actor))
+        .exists()
+    )

@@ -1,0 +1,5 @@
+"""Models of privacy."""
+
+from __future__ import annotations
+
+MODELS: list = []

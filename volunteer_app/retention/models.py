@@ -1,0 +1,5 @@
+"""Models of retention."""
+
+from __future__ import annotations
+
+MODELS: list = []
