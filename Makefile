@@ -3,6 +3,11 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# The web server and the job consumer both see PORT: without BASE_URL, links in mails,
+# feeds, QR codes and posters point at this port (config.py).
+export PORT
+# pytest-xdist workers: one per core ("auto"); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 export FLASK_APP := wsgi.py
 
 .PHONY: run test test-dates lint format translations extract-messages serve-only clean
@@ -49,16 +54,18 @@ run: $(VENV)/.installed translations | instance
 test: $(VENV)/.installed-test translations tests/js/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The date-sensitive tests (marker `dates`) again as of fixed days: Christmas closures and the
-# year's end, the Fridays before the spring and autumn clock changes, and a leap day.
+# year's end, the Fridays before the spring and autumn clock changes, and a leap day. On SQLite:
+# the date rules are Python's (the app never asks the database for the time); PostgreSQL runs
+# them at the real date in `make test`.
 # One other day: `make test PYTEST_ARGS="--today=2027-07-01"` (see CONTRIBUTING.md).
 TEST_DAYS ?= 2026-12-20 2027-03-26 2027-10-29 2028-02-29
 test-dates: $(VENV)/.installed-test translations tests/js/node_modules/.installed
 	@for day in $(TEST_DAYS); do \
 	  echo "== date-sensitive tests as of $$day"; \
-	  $(BIN)/python -m pytest -m dates --today=$$day $(PYTEST_ARGS) || exit 1; \
+	  $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m dates --backend=sqlite --today=$$day $(PYTEST_ARGS) || exit 1; \
 	done
 
 lint: $(VENV)/.installed-test

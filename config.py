@@ -28,6 +28,14 @@ def _list(name: str) -> list[str]:
     return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
 
 
+def _hours(first: str, last: str, default: tuple[int, int]) -> tuple[int, int]:
+    """Two whole hours of a day, ``first`` before ``last``; anything else stops the start."""
+    hours = (_int(first, default[0]), _int(last, default[1]))
+    if not 0 <= hours[0] < hours[1] <= 24:
+        raise ValueError(f"{first} and {last} must be hours with 0 <= {first} < {last} <= 24.")
+    return hours
+
+
 # Privacy notice and imprint: who runs this installation (docs/configuration.md, "Controller").
 # Development and testing show these clearly marked examples when nothing is set.
 EXAMPLE_CONTROLLER = {
@@ -80,7 +88,12 @@ class Config:
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "volunteer.db")
     )
     DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 10)
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # The public address every absolute link starts with. Unset, it is the development
+    # server's address on PORT (what `make run` serves on; production refuses it).
+    BASE_URL = (os.environ.get("BASE_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}").rstrip("/")
+    # Development without BASE_URL: links follow the address a request came in on
+    # (common/urls.py: base_url()); jobs, which have no request, use BASE_URL.
+    BASE_URL_FROM_REQUEST = False
 
     # Mail: "log" writes messages to the log, "smtp" delivers them.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
@@ -97,6 +110,8 @@ class Config:
     # Background jobs: a SQLite file by default, redis://… in production.
     HUEY_URL = os.environ.get("HUEY_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "huey.db"))
     HUEY_IMMEDIATE = False
+    # /healthz reports a mail backlog when a mail has been due this long (0: not checked).
+    HEALTH_MAIL_OVERDUE_MINUTES = _int("HEALTH_MAIL_OVERDUE_MINUTES", 15)
 
     # Rate limits: memory:// is per process; use redis://… with several workers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -110,14 +125,19 @@ class Config:
     # Calendar feeds per address: all feed URLs together (token guessing), and one URL.
     RATELIMIT_FEEDS = os.environ.get("RATELIMIT_FEEDS", "300 per minute")
     RATELIMIT_FEED_URL = os.environ.get("RATELIMIT_FEED_URL", "30 per minute")
-    # Families' wishes per address: new suggestions, and one-click support.
-    RATELIMIT_WISHES = os.environ.get("RATELIMIT_WISHES", "10 per hour")
-    RATELIMIT_WISH_SUPPORT = os.environ.get("RATELIMIT_WISH_SUPPORT", "20 per minute;100 per hour")
-    # Hours (Berlin) within which a refused room booking is offered free times.
-    ROOM_OPENING_HOURS = (
-        int(os.environ.get("ROOM_OPENING_FROM", "8")),
-        int(os.environ.get("ROOM_OPENING_UNTIL", "18")),
+    # Families' wishes, new suggestions and one-click support: per address generous (the
+    # families at a centre share its Wi-Fi), per browser (its session, else its wish cookie)
+    # tight.
+    RATELIMIT_WISHES = os.environ.get("RATELIMIT_WISHES", "60 per hour")
+    RATELIMIT_WISHES_BROWSER = os.environ.get("RATELIMIT_WISHES_BROWSER", "10 per hour")
+    RATELIMIT_WISH_SUPPORT = os.environ.get(
+        "RATELIMIT_WISH_SUPPORT", "120 per minute;1000 per hour"
     )
+    RATELIMIT_WISH_SUPPORT_BROWSER = os.environ.get(
+        "RATELIMIT_WISH_SUPPORT_BROWSER", "10 per minute;60 per hour"
+    )
+    # Hours (Berlin) within which a refused room booking is offered free times.
+    ROOM_OPENING_HOURS = _hours("ROOM_OPENING_FROM", "ROOM_OPENING_UNTIL", (8, 18))
     # Answers that must not reveal whether an address has an account take at least this long.
     ACCOUNT_RESPONSE_FLOOR_SECONDS = float(os.environ.get("ACCOUNT_RESPONSE_FLOOR_SECONDS", "0.3"))
 
@@ -164,8 +184,14 @@ class Config:
     # Slots of recurring activities are generated this many days ahead (a daily job extends it).
     SLOT_HORIZON_DAYS = _int("SLOT_HORIZON_DAYS", 90)
 
-    # Extended police certificate: at most this old when inspected (DOMAIN.md).
+    # Calendar feeds: a cached feed is rendered again after this long even when the rows it
+    # shows have not changed (a renamed centre or category; docs/feeds.md).
+    FEED_CACHE_MAX_AGE = timedelta(minutes=_int("FEED_CACHE_MAX_AGE_MINUTES", 60))
+
+    # Extended police certificate: at most this old when inspected (docs/domain.md).
     CERTIFICATE_MAX_AGE_MONTHS = _int("CERTIFICATE_MAX_AGE_MONTHS", 3)
+    # An inspection counts for this many years, then the certificate must be shown again.
+    CERTIFICATE_VALID_YEARS = _int("CERTIFICATE_VALID_YEARS", 5)
 
     # Retention (`flask jobs retention`, daily; docs/privacy.md). Certificate and measles
     # records of a person at a centre go when they have not started there within
@@ -183,6 +209,9 @@ class Config:
     RETENTION_MATCH_RUN_DAYS = _int("RETENTION_MATCH_RUN_DAYS", 90)
     # Audit log: kept for accident-insurance questions, then deleted.
     AUDIT_RETENTION_YEARS = _int("AUDIT_RETENTION_YEARS", 3)
+    # Families' wishes that no coordinator approved or rejected: deleted (with the wisher's
+    # address) this many days after they were written.
+    RETENTION_UNREVIEWED_WISH_DAYS = _int("RETENTION_UNREVIEWED_WISH_DAYS", 60)
     # Deleting one's account takes effect after this many days (0: at once); signing in or
     # the link in the confirmation mail cancels it (erasure/services.py, docs/privacy.md).
     DELETION_GRACE_DAYS = _int("DELETION_GRACE_DAYS", 14)
@@ -210,6 +239,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = False
+    BASE_URL_FROM_REQUEST = not os.environ.get("BASE_URL")
     DEMO_STAFF_SKIP_2FA = _bool("DEMO_STAFF_SKIP_2FA", True)
 
 

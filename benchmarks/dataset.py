@@ -803,7 +803,8 @@ TABLE_ORDER = tuple(FIELDS)  # foreign-key order
 
 
 def _write(plan: _Plan, log) -> dict[str, int]:
-    from volunteer_app.db import all_models, db, is_sqlite
+    from volunteer_app.db import db, is_sqlite
+    from volunteer_app.models import all_models
 
     models = {m._meta.table_name: m for m in all_models()}
     counts = {}

@@ -12,6 +12,10 @@ def _wish(w) -> dict:
     return {"slug": w.centre_a.slug, "wish_id": authz_wishes(w).wish.id}
 
 
+def _pending(w) -> dict:
+    return {"slug": w.centre_a.slug, "wish_id": authz_wishes(w).pending.id}
+
+
 def _centre_with_wishes(w) -> dict:
     authz_wishes(w)
     return {"slug": w.centre_a.slug}
@@ -64,6 +68,24 @@ def routes(m) -> dict:
             post=m.own_centre(created),
             params=_wish,
             form=_activity_form,
+        ),
+        "wishes.set_approval": m.Route(
+            "/zentren/<slug>/wuensche/einstellungen",
+            post=m.own_centre(m.done(MANAGE_A, "Centre")),
+            params=_centre_with_wishes,
+            form=lambda w: {"approval": "publish"},
+        ),
+        "wishes.approve": m.Route(
+            "/zentren/<slug>/wuensche/<int:wish_id>/freigeben",
+            post=m.own_centre(m.done(MANAGE_A, "Wish")),
+            params=_pending,
+        ),
+        "wishes.reject": m.Route(
+            "/zentren/<slug>/wuensche/<int:wish_id>/ablehnen",
+            get=m.own_centre(m.OK),
+            post=m.own_centre(m.done(MANAGE_A, "Wish", "WishSupport", "OutboxMessage")),
+            params=_pending,
+            form=lambda w: {"reason": "Bitte keine Namen auf der öffentlichen Seite."},
         ),
         "wishes.delete": m.Route(
             "/zentren/<slug>/wuensche/<int:wish_id>/loeschen",

@@ -26,9 +26,10 @@ from flask import g
 from config import TestingConfig
 from volunteer_app import create_app
 from volunteer_app.common.time import BERLIN
-from volunteer_app.db import all_models, db, make_database
+from volunteer_app.db import db, make_database
+from volunteer_app.models import all_models
 
-pytest_plugins = ["tests.mailserver"]
+pytest_plugins = ["tests.mailserver", "tests.query_guard"]
 
 
 def pytest_addoption(parser):
@@ -37,6 +38,12 @@ def pytest_addoption(parser):
         default=os.environ.get("TEST_TODAY") or None,
         metavar="YYYY-MM-DD",
         help="run as if today were this day (10:00 Europe/Berlin, clock ticking); also TEST_TODAY",
+    )
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default=None,
+        help="run the database tests on this backend only (default: both)",
     )
 
 
@@ -278,13 +285,18 @@ def login_as(client):
 
 
 def pytest_collection_modifyitems(config, items):
-    """A module may run only some of its cases on PostgreSQL: ``on_postgres(params) -> bool``
-    (the authorization matrix runs its full role set on SQLite only)."""
+    """``--backend`` keeps one backend's cases; a module may run only some of its cases on
+    PostgreSQL: ``on_postgres(params) -> bool`` (the authorization matrix runs its full role
+    set on SQLite only)."""
+    only = config.getoption("--backend")
     keep, drop = [], []
     for item in items:
         wanted = getattr(getattr(item, "module", None), "on_postgres", None)
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if wanted and params.get("backend") == "postgres" and not wanted(params):
+        backend = params.get("backend")
+        if (only and backend and backend != only) or (
+            wanted and backend == "postgres" and not wanted(params)
+        ):
             drop.append(item)
         else:
             keep.append(item)

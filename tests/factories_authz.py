@@ -17,7 +17,8 @@ from tests.factories_centres import make_closing_day, make_invitation
 from volunteer_app.accounts.models import RecoveryCode, User
 from volunteer_app.accounts.twofactor import hash_recovery_code
 from volunteer_app.centres.models import Centre, ClosingDay, Invitation, Operator
-from volunteer_app.db import all_models, db, utcnow
+from volunteer_app.db import db, utcnow
+from volunteer_app.models import all_models
 
 ROLES = ("anonymous", "volunteer", "coordinator_a", "coordinator_b", "admin")
 _MODELS = {"Operator": Operator, "Centre": Centre, "ClosingDay": ClosingDay}

@@ -18,12 +18,14 @@ _seq = itertools.count(1)
 
 
 def make_wish(centre, title: str | None = None, supports: int = 0, **fields) -> Wish:
-    """A wish of ``centre`` with ``supports`` supports from different browsers."""
+    """A public (approved) wish of ``centre`` with ``supports`` supports from different
+    browsers; ``approved_at=None`` makes one awaiting approval."""
     data = {
         "centre": centre,
         "title": title or f"Babymassage {next(_seq)}",
         "description": "Für Eltern mit Babys bis ein Jahr.",
         "support_count": supports,
+        "approved_at": fields.get("created_at") or utcnow(),
     }
     data.update(fields)
     wish = Wish.create(**data)
@@ -62,6 +64,15 @@ def authz_wishes(world):
             email_consent_at=utcnow(),
         )
         wish_b = make_wish(world.centre_b, "Nähcafé", supports=1)
+        # Awaiting approval, with an address for the reason of a rejection.
+        pending = make_wish(
+            world.centre_a,
+            "Flohmarkt",
+            supports=1,
+            approved_at=None,
+            email="flohmarkt@example.org",
+            email_consent_at=utcnow(),
+        )
         day = dt.date.today() - dt.timedelta(days=20)
         slot = slot_on(activity, day)
         attended(slot, world.volunteer, 2)
@@ -71,7 +82,9 @@ def authz_wishes(world):
             period_start=day - dt.timedelta(days=5),
             period_end=day + dt.timedelta(days=5),
         )
-        found = SimpleNamespace(activity=activity, wish=wish, wish_b=wish_b, cert=cert, day=day)
+        found = SimpleNamespace(
+            activity=activity, wish=wish, wish_b=wish_b, pending=pending, cert=cert, day=day
+        )
         world._wishes = found
     return found
 

@@ -1,4 +1,4 @@
-"""Independent readers and a byte-level lint for iCalendar feeds (rules: docs ICAL.md).
+"""Independent readers and a byte-level lint for iCalendar feeds (rules: docs/feeds.md).
 
 Use ``assert_valid(data)`` in any feed test: icalendar reports no component errors, the lint is
 clean, and icalendar, recurring-ical-events, vobject and ical.js (Thunderbird's parser, run in
@@ -40,7 +40,7 @@ _CONTROL = re.compile(
     "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
     "\ufeff\ufff9-\ufffb\ufdd0-\ufdef\ufffe\uffff]"
 )
-# Properties a snapshot feed must not have (ICAL.md: expand recurrences, no METHOD).
+# Properties a snapshot feed must not have (docs/feeds.md: expand recurrences, no METHOD).
 _FORBIDDEN_IN_EVENT = {"RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID"}
 
 

@@ -136,7 +136,9 @@ def test_login_posts_are_rate_limited_per_ip(client, conn):
         assert client.post("/konto/anmelden", data={}).status_code == 200
     response = client.post("/konto/anmelden", data={})
     assert response.status_code == 429
-    assert "Too many requests" in response.get_data(as_text=True)
+    # The form comes back (tests/test_security_refusals.py), saying when to send it again.
+    assert "You have sent this form too often" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0
     # Reading the page stays possible.
     assert client.get("/konto/anmelden").status_code == 200
 

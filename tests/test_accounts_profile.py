@@ -89,7 +89,7 @@ def test_details_are_saved_and_language_switches(client, anna):
         ({"name": "Anna\x08", "phone": "", "locale": "de"}, "control characters"),
         ({"name": "Anna", "phone": "call me maybe", "locale": "de"}, "only digits"),
         ({"name": "Anna", "phone": "1" * 41, "locale": "de"}, "at most 40 characters"),
-        ({"name": "Anna", "phone": "", "locale": "fr"}, "Not a valid choice"),
+        ({"name": "Anna", "phone": "", "locale": "fr"}, "Please choose one of the options."),
     ],
 )
 def test_bad_details_are_refused_and_nothing_stored(client, anna, data, message):

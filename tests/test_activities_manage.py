@@ -20,7 +20,7 @@ from tests.factories_activities import (
     reload,
 )
 from tests.factories_centres import english, switch_user
-from volunteer_app.activities import services
+from volunteer_app.activities import services, slots
 from volunteer_app.activities.models import Activity, Category, Series, Slot
 from volunteer_app.activities.queries import BUILTIN_ENGLISH, category_label
 from volunteer_app.common.errors import NotAllowed
@@ -201,7 +201,7 @@ def test_services_check_permission_too(world):
     with pytest.raises(NotAllowed):
         services.create_activity(world["a"], {}, actor=world["coordinator_b"])
     with pytest.raises(NotAllowed):
-        services.cancel_slot(
+        slots.cancel_slot(
             Slot.select(Slot, Activity).join(Activity).where(Slot.id == world["slot_a"].id).get(),
             actor=make_user(),
         )

@@ -19,7 +19,7 @@ from tests.factories_activities import (
 )
 from tests.factories_centres import english, make_closing_day
 from volunteer_app import jobs
-from volunteer_app.activities import services
+from volunteer_app.activities import schedules, tasks
 from volunteer_app.activities.models import Series, Slot
 from volunteer_app.activities.recurrence import is_holiday, thuringian_holidays, utc_to_berlin
 from volunteer_app.centres.queries import today
@@ -210,10 +210,10 @@ def _past() -> str:
 
 
 BAD = [
-    ({"start_date": ""}, "Please enter a date."),
+    ({"start_date": ""}, "Please enter a date, like 24.12.2026."),
     ({"start_date": "31.02.2027"}, "Please enter a valid date"),
     ({"start_date": "morgen"}, "Please enter a valid date"),
-    ({"start_time": ""}, "Please enter a time."),
+    ({"start_time": ""}, "Please enter a time, like 14:30."),
     ({"start_time": "25:00"}, "Please enter a valid time"),
     ({"end_time": "09:00"}, "The end must be after the start."),
     ({"end_time": "10:00"}, "The end must be after the start."),
@@ -327,7 +327,7 @@ def test_weekly_slots_keep_berlin_wall_time_across_the_change(app, conn, setup, 
         "ends": "count",
         "count": 5,
     }
-    services.add_schedule(activity, data, actor=coordinator)
+    schedules.add_schedule(activity, data, actor=coordinator)
     slots = list(Slot.select().order_by(Slot.starts_at))
     assert len(slots) == 5
     assert {utc_to_berlin(s.starts_at).time() for s in slots} == {dt.time(10)}
@@ -346,8 +346,8 @@ def test_weekly_slots_keep_berlin_wall_time_across_the_change(app, conn, setup, 
 def test_generation_is_idempotent_and_the_database_refuses_duplicates(app, conn, setup):
     _centre, _coordinator, activity = setup
     series = make_series(activity, start_date=next_weekday(1))
-    first = services._generate(series, activity, today(), services.utcnow())
-    again = services._generate(series, activity, today(), services.utcnow())
+    first = schedules.generate_slots(series, activity, today(), schedules.utcnow())
+    again = schedules.generate_slots(series, activity, today(), schedules.utcnow())
     assert first > 0 and again == 0
     assert Slot.select().count() == first
     existing = Slot.get()
@@ -374,11 +374,11 @@ def test_extend_slots_moves_the_horizon_and_is_idempotent(app, conn, setup):
         "nth": 1,
         "ends": "never",
     }
-    services.add_schedule(activity, data, actor=coordinator)
+    schedules.add_schedule(activity, data, actor=coordinator)
     before = Slot.select().count()
     last_before = max(slot_days(activity))
     later = today() + dt.timedelta(days=28)
-    result = services.extend_slots(on=later)
+    result = schedules.extend_slots(on=later)
     # Every week after the old horizon up to the new one, except Thuringian holidays (around
     # Christmas two of the four weeks fall on one).
     holidays_th = holidays.Germany(subdiv="TH", years=range(later.year - 1, later.year + 2))
@@ -391,7 +391,7 @@ def test_extend_slots_moves_the_horizon_and_is_idempotent(app, conn, setup):
     assert Slot.select().count() == before + result.slots
     assert max(slot_days(activity)) <= later + dt.timedelta(days=28)
     assert max(slot_days(activity)) > today() + dt.timedelta(days=28)
-    again = services.extend_slots(on=later)
+    again = schedules.extend_slots(on=later)
     assert again.slots == 0
     assert Slot.select().count() == before + result.slots
 
@@ -404,7 +404,7 @@ def test_extend_skips_ended_and_one_off_series(app, conn, setup):
         start_date=today() - dt.timedelta(days=30),
     )
     make_series(activity, recurrence="once", start_date=today() + dt.timedelta(days=3))
-    assert services.extend_slots() == services.ExtendResult(0, 0)
+    assert schedules.extend_slots() == schedules.ExtendResult(0, 0)
     assert Slot.select().count() == 0
 
 
@@ -413,7 +413,7 @@ def test_extend_respects_count_and_closing_days(app, conn, setup):
     start = next_weekday(2)
     closed = make_closing_day(centre, days_ahead=(start - today()).days + 7)
     make_series(activity, start_date=start, count=3)
-    services.extend_slots()
+    schedules.extend_slots()
     assert slot_days(activity) == [
         start,
         start + dt.timedelta(weeks=2),
@@ -448,5 +448,5 @@ def test_periodic_task_extends_slots_daily(app, conn, setup):
     ]
     assert len(runs) == 1
     make_series(activity, start_date=next_weekday(1))
-    result = jobs.run_extend_slots()
+    result = tasks.run_extend_slots()
     assert result.slots == Slot.select().count() > 0

@@ -14,11 +14,12 @@ from tests.factories_activities import (
     reload,
 )
 from tests.factories_centres import english
-from volunteer_app.activities import services
+from volunteer_app.activities import schedules
 from volunteer_app.activities.models import Series, Slot
 from volunteer_app.activities.recurrence import berlin_to_utc, utc_to_berlin
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.centres.queries import today
+from volunteer_app.common.errors import DomainError
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.notifications.services import queue_mail
 from volunteer_app.signups import services as signup_services
@@ -44,7 +45,7 @@ def plan(app, conn):
         "ends": "count",
         "count": 6,
     }
-    services.add_schedule(activity, data, actor=coordinator)
+    schedules.add_schedule(activity, data, actor=coordinator)
     slots = list(Slot.select().order_by(Slot.starts_at))
     assert len(slots) == 6
     return {"centre": centre, "coordinator": coordinator, "activity": activity, "slots": slots}
@@ -153,7 +154,7 @@ def _next_change(month: int) -> dt.date:
     ("changes", "message"),
     [
         ({"start_time": "13:00", "end_time": "12:00"}, "The end must be after the start."),
-        ({"date": ""}, "Please enter a date."),
+        ({"date": ""}, "Please enter a date, like 24.12.2026."),
         ({"date": "2027-13-01"}, "Please enter a valid date"),
         ({"start_time": "zehn"}, "Please enter a valid time"),
         ({"capacity": "0"}, "from 1 to 50"),
@@ -399,7 +400,7 @@ def test_cancel_keeps_the_slot_and_shows_it_cancelled(client, login_as, plan, re
     )
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<tr class="cancelled">' in detail and "Cancelled on" in detail
-    assert services.extend_slots().slots == 0
+    assert schedules.extend_slots().slots == 0
     assert Slot.select().count() == 6
 
 
@@ -425,7 +426,7 @@ def test_failure_while_telling_people_rolls_the_cancellation_back(
     client, login_as, plan, monkeypatch
 ):
     def broken(slot, *, actor):
-        raise services.DomainError("mail broken")
+        raise DomainError("mail broken")
 
     monkeypatch.setattr(signup_services, "cancel_slot_signups", broken)
     slot = plan["slots"][1]

@@ -152,7 +152,7 @@ def test_admin_creates_and_renames_an_operator(client, login_as, conn):
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("", "This field is required."),
+        ("", "Please fill in this field."),
         ("o" * 151, "150"),
         ("Träger\x00", "invisible control characters"),
         ("Stadt Gera", "exists already"),
@@ -208,13 +208,13 @@ def test_admin_may_choose_the_slug(client, login_as, conn):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"name": ""}, "This field is required."),
-        ({"town": ""}, "This field is required."),
+        ({"name": ""}, "Please fill in this field."),
+        ({"town": ""}, "Please fill in this field."),
         ({"postcode": "123"}, "five digits"),
         ({"slug": "Nicht Gültig"}, "single hyphens"),
-        ({"operator_id": "999"}, "Not a valid choice"),
-        ({"operator_id": "abc"}, "Invalid Choice"),
-        ({"contact_email": "@"}, "Invalid email"),
+        ({"operator_id": "999"}, "Please choose one of the options."),
+        ({"operator_id": "abc"}, "Please choose one of the options."),
+        ({"contact_email": "@"}, "Please enter a valid e-mail address"),
     ],
 )
 def test_bad_centre_input_is_refused(client, login_as, conn, changes, message):

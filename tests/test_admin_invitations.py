@@ -73,9 +73,9 @@ def test_invitation_to_existing_account_uses_its_language(client, admin, centre)
 @pytest.mark.parametrize(
     ("email", "name", "message"),
     [
-        ("", "", "This field is required."),
-        ("keine-adresse", "", "Invalid email address."),
-        ("a@b.example\r\nBcc: c@d.example", "", "Invalid email address."),
+        ("", "", "Please fill in this field."),
+        ("keine-adresse", "", "Please enter a valid e-mail address, like name@example.org."),
+        ("a@b.example\r\nBcc: c@d.example", "", "Please enter a valid e-mail address"),
         ("x" * 250 + "@b.de", "", "254"),
         ("ok@example.org", "n" * 101, "100"),
         ("ok@example.org", "Nina\x00", "invisible control characters"),

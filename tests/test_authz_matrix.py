@@ -1,8 +1,8 @@
 """Authorization matrix: every route × every role × every method, with centre A's ids in the URL.
 
-SECURITY.md: "a test matrix of routes × roles (anonymous, volunteer, coordinator of centre A,
-coordinator of centre B, admin) proves that nobody reads or changes what is not theirs by
-editing an id in the URL".
+The security baseline (docs/security.md, "Authorization"): a test matrix of routes × roles
+(anonymous, volunteer, coordinator of centre A, coordinator of centre B, admin) proves that
+nobody reads or changes what is not theirs by editing an id in the URL.
 
 How it stays honest as the app grows:
 - ``test_every_route_is_in_the_matrix`` walks ``app.url_map``: a new route (or a new method

@@ -84,7 +84,7 @@ def test_link_works_only_once(client, invited):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({**NEW, "name": ""}, "This field is required."),
+        ({**NEW, "name": ""}, "Please fill in this field."),
         ({**NEW, "name": "n" * 101}, "100"),
         ({**NEW, "name": "Nora\x1b"}, "invisible control characters"),
         ({**NEW, "password": ""}, "Please choose a password."),

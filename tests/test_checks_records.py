@@ -169,9 +169,9 @@ def test_a_new_inspection_replaces_the_old_one(client, login_as, world):
         ),
         (
             {"certificate_date": "2015-01-01", "inspected_on": "2015-02-01", "eligible": "yes"},
-            "more than five years ago",
+            "more than 5 years ago",
         ),
-        ({"certificate_date": "", "inspected_on": _days(0), "eligible": "yes"}, "valid date"),
+        ({"certificate_date": "", "inspected_on": _days(0), "eligible": "yes"}, "enter a date"),
         (
             {"certificate_date": "31.02.2026", "inspected_on": _days(0), "eligible": "yes"},
             "valid date",
@@ -179,7 +179,7 @@ def test_a_new_inspection_replaces_the_old_one(client, login_as, world):
         ({"certificate_date": _days(-3), "inspected_on": _days(0)}, "Please choose yes or no."),
         (
             {"certificate_date": _days(-3), "inspected_on": _days(0), "eligible": "maybe"},
-            "Not a valid choice",
+            "Please choose one of the options.",
         ),
         ({"certificate_date": "\x00", "inspected_on": _days(0), "eligible": "yes"}, "valid date"),
     ],
@@ -246,6 +246,32 @@ def test_the_maximum_age_is_configurable(app, conn, world):
     assert CertificateCheck.select().where(CertificateCheck.volunteer == world.pending.id).exists()
 
 
+def test_the_years_an_inspection_counts_are_configurable(app, conn, world):
+    """``CERTIFICATE_VALID_YEARS``: how long an inspection counts, and how old it may be."""
+    two_years_ago = services.months_before(today(), 24)
+    services.record_certificate_check(
+        world.a,
+        world.pending.id,
+        certificate_date=two_years_ago - dt.timedelta(days=10),
+        inspected_on=two_years_ago,
+        eligible=True,
+        actor=world.coordinator_a,
+    )
+    assert has_valid_certificate(world.pending.id, world.a.id, today())
+    app.config["CERTIFICATE_VALID_YEARS"] = 2
+    assert not has_valid_certificate(world.pending.id, world.a.id, today())
+    with pytest.raises(DomainError, match="mehr als 2 Jahre zurück") as exc:
+        services.record_certificate_check(
+            world.a,
+            world.pending.id,
+            certificate_date=two_years_ago - dt.timedelta(days=10),
+            inspected_on=two_years_ago - dt.timedelta(days=1),
+            eligible=True,
+            actor=world.coordinator_a,
+        )
+    assert exc.value.field == "inspected_on"
+
+
 def test_service_rechecks_permission_and_person(conn, world):
     kwargs = {"certificate_date": today(), "inspected_on": today(), "eligible": True}
     with pytest.raises(NotAllowed):
@@ -302,9 +328,9 @@ def test_record_measles_note(client, login_as, world):
     [
         ({"shown_on": _days(1), "proof_ok": "yes"}, "This date is in the future."),
         ({"shown_on": "2019-12-31", "proof_ok": "yes"}, "1 March 2020"),
-        ({"shown_on": "", "proof_ok": "yes"}, "valid date"),
+        ({"shown_on": "", "proof_ok": "yes"}, "Please enter a date"),
         ({"shown_on": _days(0)}, "Please choose yes or no."),
-        ({"shown_on": _days(0), "proof_ok": "ja\r\nBcc: x"}, "Not a valid choice"),
+        ({"shown_on": _days(0), "proof_ok": "ja\r\nBcc: x"}, "choose one of the options"),
     ],
 )
 def test_bad_measles_input_is_refused(client, login_as, world, data, message):

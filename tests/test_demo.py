@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories_signups import assert_invariant, assert_no_overlaps
-from volunteer_app import demo
+from volunteer_app import demo, demo_data
 from volunteer_app.accounts.models import Consent, User
 from volunteer_app.accounts.passwords import verify_password
 from volunteer_app.activities import recurrence
@@ -18,7 +18,8 @@ from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, O
 from volunteer_app.centres.queries import today
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.checks.queries import has_valid_certificate
-from volunteer_app.db import all_models, utcnow
+from volunteer_app.db import utcnow
+from volunteer_app.models import all_models
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups.models import Signup
 from volunteer_app.signups.queries import my_hours, my_past
@@ -448,17 +449,17 @@ def test_same_date_same_demo(app):
 
 def test_first_dates_and_history_dates():
     """The date helpers: the first date is after today; history skips holidays."""
-    weekly = demo.SchedulePlan("weekly", demo.TU, "15:30", "16:30")
+    weekly = demo_data.SchedulePlan("weekly", demo_data.TU, "15:30", "16:30")
     assert demo.first_date(weekly, dt.date(2026, 11, 24)) == dt.date(2026, 12, 1)  # a Tuesday
     assert demo.first_date(weekly, dt.date(2026, 11, 25)) == dt.date(2026, 12, 1)
-    monthly = demo.SchedulePlan("monthly", demo.SU, "10:00", "14:00", nth=1)
+    monthly = demo_data.SchedulePlan("monthly", demo_data.SU, "10:00", "14:00", nth=1)
     assert demo.first_date(monthly, dt.date(2026, 11, 25)) == dt.date(2026, 12, 6)
     assert demo.first_date(monthly, dt.date(2026, 12, 6)) == dt.date(2027, 1, 3)
-    once = demo.SchedulePlan("once", demo.SA, "14:00", "17:00", nth=2)
+    once = demo_data.SchedulePlan("once", demo_data.SA, "14:00", "17:00", nth=2)
     assert demo.first_date(once, dt.date(2026, 11, 25)) == dt.date(2026, 12, 12)
     assert demo.first_date(once, dt.date(2026, 12, 12)) == dt.date(2027, 12, 11)
     # Reformation Day (31 October) is a holiday in Thuringia: no history slot on it.
-    saturday = demo.SchedulePlan("weekly", demo.SA, "10:00", "13:00")
+    saturday = demo_data.SchedulePlan("weekly", demo_data.SA, "10:00", "13:00")
     history = demo.past_dates(saturday, dt.date(2026, 11, 7), dt.date(2026, 11, 5), set())
     assert dt.date(2026, 10, 31) not in history
     assert history == [dt.date(2026, 10, 10), dt.date(2026, 10, 17), dt.date(2026, 10, 24)]

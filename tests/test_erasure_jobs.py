@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from tests.factories import make_activity, make_centre, make_coordinator, make_signup, make_user
 from tests.factories_accounts import login, mails_to
 from tests.factories_erasure import days_ago, future_slot, past_slot
@@ -15,6 +17,8 @@ from volunteer_app.erasure import services
 from volunteer_app.erasure.models import DeletionRequest, InactivityNotice
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups.models import Signup
+
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
 
 MONTH = dt.timedelta(days=31)
 

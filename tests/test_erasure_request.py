@@ -21,6 +21,8 @@ from volunteer_app.erasure.models import DeletionRequest
 from volunteer_app.signups import services as signups
 from volunteer_app.signups.models import Signup
 
+pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
+
 PAGE = "/konto/loeschen"
 
 

@@ -17,9 +17,9 @@ from volunteer_app.accounts.models import User
 from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.common.time import to_berlin
-from volunteer_app.db import all_models
 from volunteer_app.erasure import services
 from volunteer_app.erasure.models import AnonymousHours
+from volunteer_app.models import all_models
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.proposals.models import Proposal
 from volunteer_app.reports.models import VolunteeringCertificate

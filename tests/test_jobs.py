@@ -18,8 +18,9 @@ import pytest
 from config import TestingConfig
 from tests import factories_notifications, mailserver
 from tests.factories_notifications import queue, reload
-from volunteer_app import jobs
+from volunteer_app import jobs, taskqueue
 from volunteer_app.db import db
+from volunteer_app.notifications import tasks
 from volunteer_app.notifications.delivery import Result
 
 pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
@@ -60,8 +61,8 @@ def redis_url():
 
 def _producer(url: str):
     """A second huey instance on the same storage, knowing the send_mail task by name."""
-    producer = jobs.make_huey(url)
-    task = producer.task(name="send_mail")(jobs.send_mail.func)
+    producer = taskqueue.make_huey(url)
+    task = producer.task(name="send_mail")(tasks.send_mail.func)
     return producer, task
 
 
@@ -77,25 +78,25 @@ def test_periodic_task_runs_every_minute():
 def test_make_huey_picks_storage(tmp_path):
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
-    assert isinstance(jobs.make_huey("memory://"), MemoryHuey)
-    assert isinstance(jobs.make_huey("redis://127.0.0.1:6379/15"), RedisHuey)
+    assert isinstance(taskqueue.make_huey("memory://"), MemoryHuey)
+    assert isinstance(taskqueue.make_huey("redis://127.0.0.1:6379/15"), RedisHuey)
     path = tmp_path / "sub" / "huey.db"
-    sqlite_huey = jobs.make_huey(f"sqlite:///{path}")
+    sqlite_huey = taskqueue.make_huey(f"sqlite:///{path}")
     assert isinstance(sqlite_huey, SqliteHuey)
     assert sqlite_huey.storage.filename == str(path)
     with pytest.raises(ValueError, match="HUEY_URL"):
-        jobs.make_huey("ftp://example.org/queue")
+        taskqueue.make_huey("ftp://example.org/queue")
 
 
 @pytest.mark.usefixtures("mail_templates", "conn")
 def test_send_mail_task_delivers_in_the_active_app(app, smtp_sink, immediate):
     smtp_sink.configure(app)
     row = queue()
-    assert jobs.send_mail().get() == {"sent": 1, "failed": 0, "retrying": 0}
+    assert tasks.send_mail().get() == {"sent": 1, "failed": 0, "retrying": 0}
     assert reload(row).status == "sent"
     assert len(smtp_sink.messages) == 1
     # The periodic task does the same; nothing is left, so nothing is sent again.
-    jobs.send_mail_periodically()
+    tasks.send_mail_periodically()
     assert len(smtp_sink.messages) == 1
 
 
@@ -105,7 +106,7 @@ def test_task_opens_and_closes_its_own_connection(app, smtp_sink, immediate):
     with db.connection_context():
         queue()
     assert db.is_closed()
-    assert jobs.run_send_mail() == Result(1, 0, 0)
+    assert tasks.run_send_mail() == Result(1, 0, 0)
     assert db.is_closed()
 
 
@@ -124,10 +125,10 @@ def test_consumer_builds_the_app_lazily_and_once(monkeypatch, sqlite_template, t
         return real_create_app(TestingConfig, DATABASE_URL=f"sqlite:///{path}")
 
     monkeypatch.setattr(volunteer_app, "create_app", create_app)
-    monkeypatch.setattr(jobs, "_app", None)
+    monkeypatch.setattr(taskqueue, "_app", None)
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(jobs.run_send_mail())) for _ in range(3)
+        threading.Thread(target=lambda: results.append(tasks.run_send_mail())) for _ in range(3)
     ]
     for t in threads:
         t.start()
@@ -139,7 +140,7 @@ def test_consumer_builds_the_app_lazily_and_once(monkeypatch, sqlite_template, t
 
 
 def test_redis_queue_enqueues_and_runs_a_task(redis_url):
-    huey = jobs.make_huey(redis_url)
+    huey = taskqueue.make_huey(redis_url)
     huey.flush()
     add = huey.task(name="test_add")(lambda a, b: a + b)
     try:

@@ -36,7 +36,8 @@ from volunteer_app.centres.queries import today
 from volunteer_app.checks.models import MeaslesProof
 from volunteer_app.common.security import new_token
 from volunteer_app.common.time import to_berlin
-from volunteer_app.db import all_models, utcnow
+from volunteer_app.db import utcnow
+from volunteer_app.models import all_models
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
 from volunteer_app.privacy import export, services
 from volunteer_app.privacy.queries import MAIL_DAYS

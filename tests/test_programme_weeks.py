@@ -6,9 +6,9 @@ import pytest
 from flask_babel import force_locale
 
 from tests.factories_programme import at
-from volunteer_app.programme.queries import (
+from volunteer_app.programme.queries import ProgrammeEntry
+from volunteer_app.programme.weeks import (
     MAX_WEEKS_AHEAD,
-    ProgrammeEntry,
     berlin_midnight,
     day_heading,
     first_week,

@@ -21,7 +21,7 @@ from tests.factories_proposals import (
     slot_on,
 )
 from volunteer_app.notifications.models import OutboxMessage
-from volunteer_app.proposals import queries, services
+from volunteer_app.proposals import queries, services, suggestions
 from volunteer_app.proposals.models import MatchRun, WeeklySuggestions
 
 pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
@@ -181,7 +181,7 @@ def test_weekly_mail_once_per_iso_week_in_each_language(centre, client, login_as
     make_volunteer(centre, email="notasked@example.org")
     for person in (de, en, nothing):
         services.set_weekly_suggestions(person, True)
-    first = services.send_weekly_suggestions()
+    first = suggestions.send_weekly_suggestions()
     assert (first.sent, first.nothing_to_suggest, first.already_sent) == (2, 1, 0)
     again = runner.invoke(args=["jobs", "send-suggestions"])
     assert "Suggestions queued: 0" in again.output
@@ -193,7 +193,7 @@ def test_weekly_mail_once_per_iso_week_in_each_language(centre, client, login_as
     assert "likes Reading aloud" in mails["en@example.org"].body_html
     # Next week it goes out again.
     WeeklySuggestions.update(last_week="2000-W01").execute()
-    assert services.send_weekly_suggestions().sent == 2
+    assert suggestions.send_weekly_suggestions().sent == 2
 
 
 def test_weekly_opt_in_and_out_from_the_page(centre, client, login_as):

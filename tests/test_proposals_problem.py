@@ -19,7 +19,7 @@ from tests.factories_proposals import (
 from volunteer_app import matching
 from volunteer_app.centres.queries import today
 from volunteer_app.proposals.models import MatchRun, Proposal
-from volunteer_app.proposals.queries import build_problem
+from volunteer_app.proposals.problem import build_problem
 
 pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
 

@@ -11,6 +11,7 @@ from tests.factories import make_centre, make_coordinator, make_signup, make_use
 from tests.factories_centres import make_invitation
 from tests.factories_coordination import make_activity, make_slot
 from tests.factories_proposals import make_run
+from tests.factories_wishes import make_wish
 from volunteer_app.accounts.models import LoginToken
 from volunteer_app.centres.models import Invitation
 from volunteer_app.centres.queries import today
@@ -20,6 +21,7 @@ from volunteer_app.notifications.models import DigestSent
 from volunteer_app.proposals.models import MatchRun, Proposal
 from volunteer_app.retention import services
 from volunteer_app.signups.models import Signup
+from volunteer_app.wishes.models import Wish
 
 pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
 
@@ -130,3 +132,24 @@ def test_the_whole_job_counts_these_rules(conn):
     assert result.counts["invitations"] == 1
     assert Invitation.select().count() == 0
     assert services.run_retention().deleted == 0
+
+
+def test_wishes_nobody_reviewed_go_after_60_days_with_their_address(conn):
+    centre = make_centre()
+    now = utcnow()
+    old = dt.timedelta(days=61)
+    waiting_old = make_wish(
+        centre,
+        approved_at=None,
+        created_at=now - old,
+        email="eltern@example.org",
+        email_consent_at=now - old,
+    )
+    waiting_new = make_wish(centre, approved_at=None, created_at=now - dt.timedelta(days=59))
+    public_old = make_wish(centre, created_at=now - dt.timedelta(days=400))
+    assert services.delete_unreviewed_wishes(now) == 1
+    assert services.delete_unreviewed_wishes(now) == 0  # a second run deletes nothing more
+    left = {w.id for w in Wish.select()}
+    assert left == {waiting_new.id, public_old.id}
+    assert waiting_old.id not in left
+    assert Wish.select().where(Wish.email == "eltern@example.org").count() == 0

@@ -20,7 +20,7 @@ from volunteer_app.checks.services import months_before
 from volunteer_app.db import utcnow
 from volunteer_app.notifications.delivery import Result, send_pending
 from volunteer_app.notifications.models import OutboxMessage
-from volunteer_app.retention import services
+from volunteer_app.retention import services, tasks
 from volunteer_app.wishes.models import Wish
 
 pytestmark = pytest.mark.dates  # depends on today: CI reruns it at fixed days
@@ -225,6 +225,6 @@ def test_daily_task_runs_at_night_berlin_time_across_the_dst_changes():
 
 def test_daily_task_applies_the_rules(app, conn):
     outbox_row("sent", 100, body="")
-    result = jobs.run_retention()
+    result = tasks.run_retention()
     assert result.counts["outbox_messages"] == 1
     assert OutboxMessage.select().count() == 0

@@ -47,7 +47,8 @@ from tests.factories_proposals import (
 )
 from volunteer_app.accounts import services as account_services
 from volunteer_app.common import crypto
-from volunteer_app.db import all_models, db
+from volunteer_app.db import db
+from volunteer_app.models import all_models
 from volunteer_app.proposals import services as proposal_services
 
 MIGRATION = Path(__file__).resolve().parent.parent / "migrations" / "0017_encrypted_totp_secrets.py"

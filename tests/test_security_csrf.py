@@ -13,7 +13,8 @@ from tests.factories import make_centre, make_coordinator, make_operator, make_u
 from volunteer_app.accounts.models import LoginToken, User
 from volunteer_app.centres.models import ClosingDay, Invitation
 from volunteer_app.common.security import new_token
-from volunteer_app.db import all_models, utcnow
+from volunteer_app.db import utcnow
+from volunteer_app.models import all_models
 
 HTTPS = "https://localhost"
 STATE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -170,7 +171,7 @@ def _urls(app, rule, values) -> list[str]:
     choices = []
     for arg in sorted(rule.arguments):
         converter = rule._converters[arg]
-        if type(converter).__name__ in ("IntegerConverter", "NumberConverter"):
+        if type(converter).__name__ in ("IntegerConverter", "NumberConverter", "IdConverter"):
             default = [1]
         elif type(converter).__name__ == "AnyConverter":  # <any(a, b):kind>: each choice
             default = sorted(converter.items)

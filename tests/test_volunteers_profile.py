@@ -259,7 +259,7 @@ def _bad_cases(w):
             "either tick “open to anything” or choose interests",
         ),
         "unknown category": ({"interest_ids": [reading, "999999"]}, "choose interests from"),
-        "category not a number": ({"interest_ids": ["lesen"]}, "Invalid choice"),
+        "category not a number": ({"interest_ids": ["lesen"]}, "choose one of the options"),
         "category of a centre not chosen": (
             {"interest_ids": [str(crafts_weimar.id)]},
             "“Begleitung” is only offered by a centre you have not chosen",
@@ -267,8 +267,8 @@ def _bad_cases(w):
         "no centre": ({"centre_ids": None}, "choose at least one centre"),
         "unknown centre": ({"centre_ids": ["999999"]}, "choose centres from the list"),
         # Found by fuzzing: an id too large for the database driver.
-        "centre id too large": ({"centre_ids": ["9" * 30]}, "Invalid choice"),
-        "category id too large": ({"interest_ids": [str(2**31)]}, "Invalid choice"),
+        "centre id too large": ({"centre_ids": ["9" * 30]}, "choose one of the options"),
+        "category id too large": ({"interest_ids": [str(2**31)]}, "choose one of the options"),
         "end before start": ({"windows-0-end": "13:00"}, "The end must be after the start."),
         "empty window": ({"windows-0-end": "14:00"}, "The end must be after the start."),
         "overlapping windows": (
@@ -279,15 +279,15 @@ def _bad_cases(w):
         "row without end": ({"windows-0-end": ""}, "Please enter an end time."),
         "row without start": ({"windows-0-start": ""}, "Please enter a start time."),
         "day out of range": ({"windows-0-weekday": "9"}, "Please choose a day."),
-        "time out of range": ({"windows-0-start": "25:00"}, "Not a valid time value"),
-        "time with control character": ({"windows-0-start": "14:00\x00"}, "Not a valid time"),
-        "time over-long": ({"windows-0-start": "1" * 5000}, "Not a valid time value"),
+        "time out of range": ({"windows-0-start": "25:00"}, "a valid time, like 10:00."),
+        "time with control character": ({"windows-0-start": "14:00\x00"}, "a valid time"),
+        "time over-long": ({"windows-0-start": "1" * 5000}, "Please enter a valid time"),
         "week negative": ({"max_per_week": "-1"}, "from 0 to 21"),
         "week too many": ({"max_per_week": "22"}, "from 0 to 21"),
         "week huge": ({"max_per_week": "9" * 40}, "from 0 to 21"),
         # Found by fuzzing: WTForms' NumberRange overflowed converting this to a float.
         "week absurdly long": ({"max_per_week": "9" * 400}, "from 0 to 21"),
-        "week not a number": ({"max_per_week": "zwei"}, "Not a valid integer value"),
+        "week not a number": ({"max_per_week": "zwei"}, "Please enter a whole number."),
         "week empty": ({"max_per_week": ""}, "Please enter a number."),
         "month too many": ({"max_per_month": "61"}, "from 0 to 60"),
         "month below week": (
@@ -297,8 +297,8 @@ def _bad_cases(w):
         "no language": ({"languages": None}, "choose at least one language"),
         "unknown language": ({"languages": ["de", "xx"]}, "choose languages from the list"),
         "over-long language": ({"languages": ["d" * 300]}, "choose languages from the list"),
-        "reminder not offered": ({"reminder_hours": "5"}, "Not a valid choice"),
-        "reminder not a number": ({"reminder_hours": "bald"}, "Invalid Choice"),
+        "reminder not offered": ({"reminder_hours": "5"}, "Please choose one of the options."),
+        "reminder not a number": ({"reminder_hours": "bald"}, "Please choose one of the options."),
         "reminder missing": ({"reminder_hours": None}, "Please choose when we should remind you."),
     }
 

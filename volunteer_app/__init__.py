@@ -19,6 +19,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    from volunteer_app.common.urls import IdConverter
+
+    # Before any route is added: every <int:…> is a row id within the database's range.
+    app.url_map.converters["int"] = IdConverter
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
@@ -32,6 +36,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.common.forms import field_attrs
 
     app.jinja_env.globals["field_attrs"] = field_attrs
+    from volunteer_app.common.urls import base_url, external_url
+
+    # Absolute links in pages and mails: the configured BASE_URL, never the Host header.
+    app.jinja_env.globals.update(base_url=base_url, external_url=external_url)
     db.init_app(app)
     security.init_app(app)
 

@@ -158,10 +158,10 @@ def jobs_send_digest():
 @jobs_cli.command("extend-slots")
 def jobs_extend_slots():
     """Create the slots of running schedules up to the rolling horizon (idempotent)."""
-    from volunteer_app.activities import services
+    from volunteer_app.activities import schedules
 
     with connection():
-        result = services.extend_slots()
+        result = schedules.extend_slots()
     click.echo(f"Created {result.slots} slot(s) in {result.series} schedule(s).")
 
 
@@ -179,10 +179,10 @@ def jobs_match(run_id):
 @jobs_cli.command("send-suggestions")
 def jobs_send_suggestions():
     """Queue this week's "Passt zu dir" mail for volunteers who opted in (once per ISO week)."""
-    from volunteer_app.proposals import services
+    from volunteer_app.proposals import suggestions
 
     with connection():
-        result = services.send_weekly_suggestions()
+        result = suggestions.send_weekly_suggestions()
     click.echo(
         f"Suggestions queued: {result.sent}, already sent this week: {result.already_sent}, "
         f"nothing to suggest: {result.nothing_to_suggest}."

@@ -1,15 +1,45 @@
-"""Database binding: one proxy, a base model, per-request connections and write transactions."""
+"""Database binding: one proxy, a base model, per-request connections and write transactions.
+
+PostgreSQL connections come from a pool that survives a server restart: a connection the
+server dropped while it sat in the pool is noticed by its first statement, which is then
+run once more on a new connection (``ReconnectingPool``). ``database_unavailable()`` tells
+an error that means "the database cannot be reached right now" (down, restarting, the
+connection lost, the pool exhausted) from one that means "this statement was wrong"; the
+error pages answer the first with 503 and the job consumer waits (docs/operations.md).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import os
+import sqlite3
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee as pw
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase
+
+log = logging.getLogger(__name__)
 
 db = pw.DatabaseProxy()
+
+# A client that cannot reach the server gives up after this many seconds (else the operating
+# system's TCP timeout, minutes, would hold a worker). libpq reads it from the environment, so
+# an operator's own PGCONNECT_TIMEOUT and DATABASE_URL's ?connect_timeout= both win.
+CONNECT_TIMEOUT_SECONDS = "5"
+
+# SQLSTATEs that mean the server is unavailable rather than the statement wrong: class 08
+# (connection exception), 57P01-57P03 (admin or crash shutdown, "the database system is
+# starting up / shutting down"), 53300 (too many connections).
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "53300")
+
+
+# The largest id a row can have: ids and foreign keys are INTEGER columns, 32 bits on
+# PostgreSQL (64 on SQLite). An id from a client is checked against it before any query
+# (common/urls.py: IdConverter for URLs, common/forms.py: row_id for forms and query strings),
+# so that a huge id is "not found", not a driver's overflow error.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> dt.datetime:
@@ -42,7 +72,8 @@ def make_database(url: str, pool_size: int = 10) -> pw.Database:
         )
     if parsed.scheme in ("postgres", "postgresql"):
         params = dict(parse_qsl(parsed.query))
-        return PooledPostgresqlDatabase(
+        os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS)
+        return ReconnectingPool(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
@@ -54,6 +85,99 @@ def make_database(url: str, pool_size: int = 10) -> pw.Database:
             **params,
         )
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
+
+
+class ReconnectingPool(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool, made to survive a server restart without a failed request.
+
+    When the server restarts, every connection in the pool is dead, but the driver does not
+    know until it next talks to the server. Rather than a round trip on every checkout, the
+    check on checkout is local (the driver's own state), and a connection's first statement
+    after checkout, if it finds the connection dead, is run once more on a new one. Only a
+    statement that cannot have changed anything is repeated: ``BEGIN`` or a ``SELECT``
+    outside a transaction. The other pooled connections go too (they were connected to the
+    same server). While the server is down the new connection fails, and so does the
+    request, with an error ``database_unavailable()`` recognises.
+    """
+
+    def _is_closed(self, conn) -> bool:
+        # Local only (no round trip): closed by the driver, broken, or left mid-transaction.
+        if conn.closed:
+            return True
+        return self._adapter.txn_status(conn) != self._adapter.txn_idle
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        opened = super().connect(reuse_if_open)
+        if opened:
+            self._state.untried = True  # no statement has run on it since checkout
+        return opened
+
+    def execute_sql(self, sql, params=None):
+        run = super().execute_sql
+        return self._first_statement(lambda: run(sql, params), _is_read(sql))
+
+    def begin(self, *args, **kwargs):
+        run = super().begin
+        return self._first_statement(lambda: run(*args, **kwargs), True)
+
+    def _first_statement(self, run, repeatable: bool):
+        if self.is_closed():
+            self.connect()
+        untried = getattr(self._state, "untried", False)
+        self._state.untried = False
+        try:
+            return run()
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            if not (untried and repeatable and not self.in_transaction()):
+                raise
+            if not database_unavailable(exc):
+                raise
+            log.info("A pooled database connection was dead (%s); using a new one.", _line(exc))
+            self._replace_connection()
+            return run()
+
+    def _replace_connection(self) -> None:
+        """Drop this thread's dead connection and the idle ones; connect anew."""
+        ctx = self._state.ctx  # connection_context() blocks stay open around the new connection
+        self._close(self._state.conn, close_conn=True)
+        self.close_idle()
+        self._state.reset()
+        try:
+            self.connect()
+        finally:
+            self._state.ctx = ctx
+        self._state.untried = False
+
+
+def _is_read(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True if ``exc`` means the database cannot be reached now (down, restarting, the
+    connection cut, every pooled connection busy), not that the statement was wrong."""
+    if isinstance(exc, MaxConnectionsExceeded):
+        return True
+    if not isinstance(exc, pw.OperationalError | pw.InterfaceError):
+        return False
+    # peewee wraps the driver's error: it keeps it as ``orig`` (and it is the context).
+    cause = getattr(exc, "orig", None) or exc.__context__
+    if cause is None:
+        return False  # peewee's own complaint (e.g. "Connection already opened.")
+    if isinstance(cause, sqlite3.Error):
+        return "unable to open database file" in str(cause)
+    names = {cls.__name__ for cls in type(cause).__mro__}
+    if "InterfaceError" in names:  # psycopg: "connection already closed"
+        return True
+    if "OperationalError" not in names:
+        return False
+    code = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+    # No SQLSTATE: the client's own error (refused, reset, "server closed the connection").
+    return code is None or code.startswith("08") or code in _UNAVAILABLE_STATES
 
 
 def is_sqlite() -> bool:
@@ -80,15 +204,17 @@ def init_app(app) -> None:
     from flask import g
 
     @app.before_request
-    def _connect():
-        # Only a connection this request opened is closed at its end (tests and CLI
-        # commands may already hold one).
-        g.db_opened = db.connect(reuse_if_open=True)
+    def _note_connection():
+        # The connection opens with the request's first query (peewee connects on demand),
+        # so that a request without one (the health check while the database is down, a
+        # static file) needs none. Only a connection this request opened is closed at its
+        # end: tests and CLI commands may already hold one.
+        g.db_was_closed = db.is_closed()
 
     @app.teardown_request
     def _close(exc):
-        if g.pop("db_opened", False) and not db.is_closed():
-            db.close()
+        if g.pop("db_was_closed", False) and not db.is_closed():
+            close_or_discard()
 
 
 @contextlib.contextmanager
@@ -98,80 +224,24 @@ def connection():
         yield db
 
 
-def all_models() -> list[type[BaseModel]]:
-    """Every model, in foreign-key order."""
-    from volunteer_app.accounts.models import (
-        Consent,
-        LoginToken,
-        RecoveryCode,
-        User,
-    )
-    from volunteer_app.activities.models import Activity, Category, Series, Slot
-    from volunteer_app.audit.models import AuditEntry
-    from volunteer_app.centres.models import (
-        Centre,
-        CentreMembership,
-        ClosingDay,
-        Invitation,
-        Operator,
-    )
-    from volunteer_app.checks.models import CertificateCheck, MeaslesProof
-    from volunteer_app.erasure.models import MODELS as erasure_models
-    from volunteer_app.feeds.models import MODELS as feeds_models
-    from volunteer_app.notifications.models import DigestSent, OutboxMessage
-    from volunteer_app.partners.models import MODELS as partners_models
-    from volunteer_app.privacy.models import MODELS as privacy_models
-    from volunteer_app.programme.models import MODELS as programme_models
-    from volunteer_app.proposals.models import MODELS as proposals_models
-    from volunteer_app.reports.models import MODELS as reports_models
-    from volunteer_app.retention.models import MODELS as retention_models
-    from volunteer_app.rooms.models import MODELS as rooms_models
-    from volunteer_app.signups.models import Signup
-    from volunteer_app.volunteers.models import (
-        AvailabilityWindow,
-        Interest,
-        ReachableCentre,
-        VolunteerProfile,
-    )
-    from volunteer_app.wishes.models import MODELS as wishes_models
-
-    feature_models = (
-        feeds_models
-        + partners_models
-        + programme_models
-        + proposals_models
-        + reports_models
-        + rooms_models
-        + wishes_models
-        + privacy_models
-        + erasure_models
-        + retention_models
-    )
-    return pw.sort_models(
-        [
-            User,
-            Consent,
-            LoginToken,
-            RecoveryCode,
-            Operator,
-            Centre,
-            ClosingDay,
-            CentreMembership,
-            Invitation,
-            OutboxMessage,
-            DigestSent,
-            Category,
-            Activity,
-            Series,
-            Slot,
-            Signup,
-            VolunteerProfile,
-            Interest,
-            AvailabilityWindow,
-            ReachableCentre,
-            CertificateCheck,
-            MeaslesProof,
-            AuditEntry,
-            *feature_models,
-        ]
-    )
+def close_or_discard() -> None:
+    """Give this thread's connection back; if that fails (a transaction left open by an
+    error, a connection the server cut), drop it without returning it to the pool."""
+    try:
+        db.close()
+    except Exception as exc:
+        if database_unavailable(exc):
+            log.info("A database connection the server cut is dropped (%s).", _line(exc))
+        else:
+            log.warning("A database connection could not be returned; dropped.", exc_info=True)
+        database = db.obj
+        conn, ctx = database._state.conn, database._state.ctx
+        database._state.reset()  # also when close() raised before resetting it
+        database._state.ctx = ctx
+        if conn is None:
+            return
+        if isinstance(database, PooledPostgresqlDatabase):
+            database._close(conn, close_conn=True)  # forget it, close the socket
+        else:
+            with contextlib.suppress(Exception):
+                conn.close()

@@ -1,6 +1,6 @@
 """Unbound extension objects; ``create_app`` binds them."""
 
-from flask import has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -13,8 +13,16 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
 
+def configured_limit(name: str):
+    """A rate limit read from the configuration on each request, for ``limiter.limit``.
+
+    ``name`` is a setting such as ``RATELIMIT_LOGIN``; its one default is in config.py
+    (docs/configuration.md), and a change in ``app.config`` applies to the next request.
+    """
+    return lambda: current_app.config[name]
+
+
 def select_locale() -> str:
-    from flask import current_app
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]

@@ -6,7 +6,8 @@ from flask import current_app
 from playhouse.migrations import Runner, template
 from playhouse.schema_diff import diff_models
 
-from volunteer_app.db import all_models, db
+from volunteer_app.db import db
+from volunteer_app.models import all_models
 
 
 def runner() -> Runner:

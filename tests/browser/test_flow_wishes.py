@@ -45,10 +45,13 @@ def test_a_family_suggests_and_supports_a_wish(live_server, new_page, size):
     check_page(page, "public-consent-error", folder=FOLDER)
     page.get_by_label("Ja, das Zentrum darf meine E-Mail-Adresse speichern").check()
     page.get_by_role("button", name="Wunsch absenden").click()
-    expect(page.get_by_text("Danke! Ihr Wunsch steht jetzt auf der Liste.")).to_be_visible()
+    # The centre checks new wishes first: the family sees theirs as being checked.
+    expect(page.get_by_text("Danke! Ihr Wunsch wird geprüft")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ihr Wunsch wird geprüft")).to_be_visible()
     check_page(page, "public-after-suggest", folder=FOLDER)
     wish = live_server.run(lambda: Wish.get(Wish.title == "Babymassage"))
     assert wish.email == "mama@example.org" and wish.support_count == 1
+    assert wish.approved_at is None
 
     item = page.locator("li.wish", has_text="Reparaturcafé")
     item.get_by_role("button", name="Unterstützen").click()
@@ -56,6 +59,42 @@ def test_a_family_suggests_and_supports_a_wish(live_server, new_page, size):
     check_page(page, "public-after-support", folder=FOLDER)
     expect(item.get_by_text("Sie unterstützen diesen Wunsch.")).to_be_visible()
     expect(item.locator(".support-count .num")).to_have_text("8")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_coordinator_approves_one_wish_and_rejects_another(live_server, new_page, size):
+    centre, coordinator = live_server.run(_seed)
+    live_server.run(
+        lambda: (
+            make_wish(centre, "Flohmarkt für Kindersachen", supports=1, approved_at=None,
+                      description="Zweimal im Jahr, gern im Hof."),
+            make_wish(centre, "Kurs bei Frau Müller", supports=1, approved_at=None,
+                      email="familie@example.org", email_consent_at=Wish.created_at.default()),
+        )
+    )  # fmt: skip
+    page = open_sized(new_page, size)
+    live_server.log_in(page, coordinator)
+    visit(page, "/zentren/sonnenblume/planung")
+    page.get_by_role("link", name="Familienwünsche warten auf Freigabe").click()
+    expect(page.get_by_role("heading", name="Warten auf Ihre Freigabe")).to_be_visible()
+    check_page(page, "manage-pending", folder=FOLDER)
+    item = page.locator(".pending-list li", has_text="Flohmarkt für Kindersachen")
+    item.get_by_role("button", name="Freigeben").click()
+    expect(page.get_by_text("Der Wunsch steht jetzt in der öffentlichen Liste.")).to_be_visible()
+    item = page.locator(".pending-list li", has_text="Kurs bei Frau Müller")
+    item.get_by_role("link", name="Ablehnen").click()
+    check_page(page, "reject", folder=FOLDER)
+    page.get_by_label("Begründung für die Familie (freiwillig)").fill(
+        "Bitte keine Namen auf der öffentlichen Seite. Schicken Sie ihn gern ohne Namen."
+    )
+    page.get_by_role("button", name="Wunsch ablehnen und löschen").click()
+    expect(page.get_by_text("die Familie bekommt Ihre Begründung per E-Mail")).to_be_visible()
+    check_page(page, "manage-after-moderation", folder=FOLDER)
+    titles = live_server.run(lambda: sorted(w.title for w in Wish.select()))
+    assert "Kurs bei Frau Müller" not in titles and "Flohmarkt für Kindersachen" in titles
+    family = open_sized(new_page, size)
+    visit(family, "/zentren/sonnenblume/wuensche")
+    expect(family.get_by_role("heading", name="Flohmarkt für Kindersachen")).to_be_visible()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

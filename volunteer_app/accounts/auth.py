@@ -48,7 +48,7 @@ def second_factor_required(user: User) -> bool:
     """Staff always; volunteers once they switched TOTP on (demo staff may skip in development)."""
     if (
         user.needs_second_factor
-        and current_app.config.get("DEMO_STAFF_SKIP_2FA")
+        and current_app.config["DEMO_STAFF_SKIP_2FA"]
         and user.email.endswith("@demo.thekiz.example")
     ):
         return False

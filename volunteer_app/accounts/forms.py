@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -18,7 +17,7 @@ from wtforms.validators import (
 
 from volunteer_app.accounts import passwords
 from volunteer_app.accounts.twofactor import normalise_code
-from volunteer_app.common.forms import NoControlCharacters, clean_text
+from volunteer_app.common.forms import AppForm, NoControlCharacters, clean_text, lower_text
 
 # Each language is named in itself (and marked up so), so that everyone finds theirs.
 LANGUAGE_CHOICES = [
@@ -27,15 +26,10 @@ LANGUAGE_CHOICES = [
 ]
 
 
-def normalise_email(value):
-    """One spelling per address: ``Anna@X.de `` and ``anna@x.de`` are the same account."""
-    return clean_text(value).lower() if isinstance(value, str) else value
-
-
 def _email_field(label=None):
     return EmailField(
         label or _l("E-mail address"),
-        filters=[normalise_email],
+        filters=[lower_text],
         validators=[
             DataRequired(_l("Please enter your e-mail address.")),
             Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
@@ -100,7 +94,7 @@ def _name_field():
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(AppForm):
     name = _name_field()
     email = _email_field()
     password = _new_password_field(_l("Password"))
@@ -112,30 +106,30 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = _email_field()
     password = _password_field(_l("Password"))
     next = HiddenField()
 
 
-class EmailOnlyForm(FlaskForm):
+class EmailOnlyForm(AppForm):
     """Resend the confirmation link, request a password reset."""
 
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = _new_password_field(_l("New password"))
 
 
-class PasswordConfirmForm(FlaskForm):
+class PasswordConfirmForm(AppForm):
     """Re-authentication before a sensitive action."""
 
     password = _password_field(_l("Password"))
     next = HiddenField()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AppForm):
     name = _name_field()
     phone = StringField(
         _l("Phone (optional)"),
@@ -153,17 +147,17 @@ class ProfileForm(FlaskForm):
     locale = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = _password_field(_l("Current password"))
     new_password = _new_password_field(_l("New password"))
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(AppForm):
     new_email = _email_field(_l("New e-mail address"))
     email_password = _password_field(_l("Current password"))
 
 
-class TotpCodeForm(FlaskForm):
+class TotpCodeForm(AppForm):
     code = StringField(
         _l("Six-digit code"),
         filters=[normalise_code],
@@ -175,7 +169,7 @@ class TotpCodeForm(FlaskForm):
     next = HiddenField()
 
 
-class RecoveryCodeForm(FlaskForm):
+class RecoveryCodeForm(AppForm):
     code = StringField(
         _l("Recovery code"),
         filters=[clean_text],
@@ -186,7 +180,3 @@ class RecoveryCodeForm(FlaskForm):
         ],
     )
     next = HiddenField()
-
-
-class ConfirmForm(FlaskForm):
-    """A button only (CSRF protected): confirm a link, log out everywhere, new codes."""

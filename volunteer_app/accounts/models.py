@@ -96,3 +96,7 @@ class RecoveryCode(BaseModel):
     user = pw.ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
     code_hash = pw.CharField(max_length=255)
     used_at = pw.DateTimeField(null=True)
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [User, Consent, LoginToken, RecoveryCode]

@@ -23,7 +23,6 @@ from volunteer_app.accounts import auth, queries, services, twofactor
 from volunteer_app.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
-    ConfirmForm,
     EmailOnlyForm,
     LoginForm,
     PasswordConfirmForm,
@@ -34,21 +33,17 @@ from volunteer_app.accounts.forms import (
     TotpCodeForm,
 )
 from volunteer_app.common.errors import DomainError, InvalidToken
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.urls import safe_next
-from volunteer_app.extensions import limiter
+from volunteer_app.extensions import configured_limit, limiter
 from volunteer_app.volunteers.queries import needs_profile
 
 bp = Blueprint("accounts", __name__, url_prefix="/konto")
 
 
-def _limit(key: str, default: str):
-    """A rate limit the configuration may override (``RATELIMIT_LOGIN`` …)."""
-    return lambda: current_app.config.get(key, default)
-
-
-LOGIN_LIMIT = _limit("RATELIMIT_LOGIN", "10 per minute")
-MAIL_LIMIT = _limit("RATELIMIT_ACCOUNT_MAIL", "5 per minute;20 per hour")
-CODE_LIMIT = _limit("RATELIMIT_SECOND_FACTOR", "10 per minute")
+LOGIN_LIMIT = configured_limit("RATELIMIT_LOGIN")
+MAIL_LIMIT = configured_limit("RATELIMIT_ACCOUNT_MAIL")
+CODE_LIMIT = configured_limit("RATELIMIT_SECOND_FACTOR")
 
 
 def _user_key() -> str:
@@ -64,17 +59,10 @@ def _pad(started: float) -> None:
     The work differs (a mail is queued or not, a failure counted or not); the answer is
     held back to a floor that covers it (``ACCOUNT_RESPONSE_FLOOR_SECONDS``).
     """
-    floor = current_app.config.get("ACCOUNT_RESPONSE_FLOOR_SECONDS", 0.3)
+    floor = current_app.config["ACCOUNT_RESPONSE_FLOOR_SECONDS"]
     remaining = floor - (time.monotonic() - started)
     if remaining > 0:
         time.sleep(remaining)
-
-
-def _show_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors.append(exc.message)
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _next_arg() -> str:
@@ -119,7 +107,7 @@ def login():
             user = services.authenticate(form.email.data, form.password.data)
         except services.LoginFailed as exc:
             _pad(started)
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         except services.EmailNotConfirmed as exc:
             resend = EmailOnlyForm(formdata=None, email=form.email.data)
             return render_template(
@@ -146,7 +134,7 @@ def reauthenticate():
         try:
             services.confirm_password(current_user, form.password.data)
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             auth.mark_reauthenticated()
             return redirect(safe_next(form.next.data, url_for("accounts.profile")))
@@ -172,7 +160,7 @@ def register():
                 locale=str(get_locale()),
             )
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             _pad(started)
             return redirect(url_for("accounts.check_mail", what="register"))
@@ -189,7 +177,7 @@ def check_mail():
 
 @bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
 def confirm_email(token: str):
-    form = ConfirmForm()
+    form = ActionForm()
     try:
         services.check_link(token, "confirm")
         if not form.validate_on_submit():
@@ -239,7 +227,7 @@ def reset_password(token: str):
     except InvalidToken as exc:
         return _invalid_link(exc, "reset")
     except DomainError as exc:
-        _show_error(form, exc)
+        apply_domain_error(form, exc)
     return render_template("accounts/reset_password.html", form=form)
 
 
@@ -255,7 +243,7 @@ def _profile_page(**forms):
         "accounts/profile.html",
         consents=queries.consents_of(user),
         codes_left=queries.recovery_codes_left(user) if user.has_totp else None,
-        button_form=ConfirmForm(formdata=None),
+        button_form=ActionForm(formdata=None),
         needs_volunteer_profile=needs_profile(user),
         **forms,
     )
@@ -277,7 +265,7 @@ def update_profile():
                 current_user, name=form.name.data, phone=form.phone.data, locale=form.locale.data
             )
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             session["lang"] = form.locale.data
             with force_locale(form.locale.data):
@@ -300,7 +288,7 @@ def change_password():
                 new_password=form.new_password.data,
             )
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             auth.refresh_login(user)
             flash(_("Your password is changed. Your other devices are logged out."), "success")
@@ -321,7 +309,7 @@ def change_email():
                 new_email=form.new_email.data,
             )
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             flash(
                 _(
@@ -336,7 +324,7 @@ def change_email():
 
 @bp.route("/e-mail-bestaetigen/<token>", methods=["GET", "POST"])
 def confirm_email_change(token: str):
-    form = ConfirmForm()
+    form = ActionForm()
     try:
         link = services.check_link(token, "email_change")
         if not form.validate_on_submit():
@@ -383,7 +371,7 @@ def totp_setup():
         try:
             codes = services.enable_totp(current_user, secret=secret, code=form.code.data)
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             session.pop("totp_pending", None)
             auth.mark_second_factor_done()
@@ -412,7 +400,7 @@ def totp_verify():
         try:
             services.verify_totp(current_user, form.code.data)
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             auth.mark_second_factor_done()
             return redirect(target)
@@ -432,7 +420,7 @@ def recovery_login():
         try:
             left = services.use_recovery_code(current_user, form.code.data)
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             auth.mark_second_factor_done()
             flash(_recovery_codes_left_message(left), "warning" if left <= 3 else "success")
@@ -457,7 +445,7 @@ def _recovery_codes_left_message(left: int) -> str:
 def recovery_codes():
     if not current_user.has_totp:
         return redirect(url_for("accounts.profile"))
-    form = ConfirmForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             return _show_codes(services.regenerate_recovery_codes(current_user), None)
@@ -473,7 +461,7 @@ def recovery_codes():
 def totp_disable():
     if not current_user.has_totp:
         return redirect(url_for("accounts.profile"))
-    form = ConfirmForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             services.disable_totp(current_user)

@@ -111,3 +111,7 @@ class Slot(BaseModel):
     @property
     def free(self) -> int:
         return max(self.capacity - self.taken, 0)
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [Category, Activity, Series, Slot]

@@ -51,7 +51,8 @@ def category_label(category: Category) -> str:
     return category.name
 
 
-def _builtin_rank(category: Category) -> tuple:
+def category_rank(category: Category) -> tuple:
+    """Sort key: the built-in categories in their order, then a centre's own by name."""
     if category.key in BUILTIN_LABELS:
         return (0, BUILTIN_ORDER.index(category.key), "")
     return (1, 0, category.name.casefold())
@@ -60,7 +61,7 @@ def _builtin_rank(category: Category) -> tuple:
 def categories_for(centre_id: int) -> list[Category]:
     """The built-in categories, then the centre's own by name (one query)."""
     query = Category.select().where(Category.centre.is_null() | (Category.centre == centre_id))
-    return sorted(query, key=_builtin_rank)
+    return sorted(query, key=category_rank)
 
 
 def category_usage(centre_id: int) -> list[Category]:
@@ -73,7 +74,7 @@ def category_usage(centre_id: int) -> list[Category]:
     query = Category.select(Category, count).where(
         Category.centre.is_null() | (Category.centre == centre_id)
     )
-    return sorted(query, key=_builtin_rank)
+    return sorted(query, key=category_rank)
 
 
 def centre_category(centre_id: int, category_id: int) -> Category | None:
@@ -207,16 +208,28 @@ def upcoming_slots(activity: Activity, since: dt.date | None = None) -> list[Slo
     )
 
 
+def join_activity(query: pw.ModelSelect) -> pw.ModelSelect:
+    """Continue ``query`` from ``Slot`` to the slot's activity, the activity's category and
+    its centre (inner joins: every slot has all three). The caller selects the models."""
+    return (
+        query.join(Activity, on=(Slot.activity == Activity.id))
+        .join(Category, on=(Activity.category == Category.id))
+        .join_from(Activity, Centre, on=(Activity.centre == Centre.id))
+    )
+
+
+def slots_with_activity(*extra) -> pw.ModelSelect:
+    """Slots with their activity, its category and its centre, in one query:
+    ``slot.activity.category`` and ``slot.activity.centre`` need no query of their own.
+    ``extra`` models or columns are selected too (join them with ``join_from``)."""
+    return join_activity(Slot.select(Slot, Activity, Category, Centre, *extra))
+
+
 def slot_for_manager(slot_id: int) -> Slot | None:
     """A slot with its activity, centre, category and series (one query)."""
     return (
-        Slot.select(Slot, Activity, Centre, Category, Series)
-        .join(Activity, on=(Slot.activity == Activity.id))
-        .join(Centre, on=(Activity.centre == Centre.id))
-        .switch(Activity)
-        .join(Category, on=(Activity.category == Category.id))
-        .switch(Slot)
-        .join(Series, JOIN.LEFT_OUTER, on=(Slot.series == Series.id))
+        slots_with_activity(Series)
+        .join_from(Slot, Series, JOIN.LEFT_OUTER, on=(Slot.series == Series.id))
         .where(Slot.id == slot_id)
         .first()
     )

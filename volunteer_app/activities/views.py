@@ -7,19 +7,18 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from volunteer_app.activities import queries, services
+from volunteer_app.activities import queries, schedules, services, slots
 from volunteer_app.activities.forms import (
     ActivityForm,
     CategoryForm,
-    ConfirmForm,
     ScheduleForm,
     SlotForm,
 )
 from volunteer_app.activities.recurrence import utc_to_berlin
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import apply_domain_error
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import DomainError, NotFound
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 
 # No url_prefix: centre pages live under /zentren/<slug>/…, slot pages under /termine/….
 bp = Blueprint("activities", __name__)
@@ -72,7 +71,7 @@ def categories(slug: str):
         centre=centre,
         form=form,
         categories=queries.category_usage(centre.id),
-        confirm_form=ConfirmForm(formdata=None),
+        confirm_form=ActionForm(formdata=None),
     )
 
 
@@ -80,7 +79,7 @@ def categories(slug: str):
 @login_required
 def delete_category(slug: str, category_id: int):
     centre = _managed_centre(slug)
-    if not ConfirmForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         services.delete_category(centre, category_id, actor=current_user)
@@ -129,9 +128,9 @@ def show_activity(slug: str, activity_id: int):
         "activities/show.html",
         centre=activity.centre,
         activity=activity,
-        schedules=queries.schedules_for_page(activity, services.horizon()),
+        schedules=queries.schedules_for_page(activity, schedules.horizon()),
         slots=queries.upcoming_slots(activity),
-        horizon_days=services.horizon_days(),
+        horizon_days=schedules.horizon_days(),
     )
 
 
@@ -173,16 +172,16 @@ def add_schedule(slug: str, activity_id: int):
     if form.validate_on_submit():
         try:
             if request.form.get("action") == "preview":
-                plan = services.plan_schedule(activity, form.schedule_data())
+                plan = schedules.plan_schedule(activity, form.schedule_data())
             else:
-                result = services.add_schedule(activity, form.schedule_data(), actor=current_user)
+                result = schedules.add_schedule(activity, form.schedule_data(), actor=current_user)
                 flash(_planned_message(result), "success")
                 return _to_activity(activity)
         except DomainError as exc:
             apply_domain_error(form, exc)
     return render_template(
         "activities/schedule_form.html", centre=activity.centre, activity=activity, form=form,
-        plan=plan, horizon_days=services.horizon_days(),
+        plan=plan, horizon_days=schedules.horizon_days(),
     )  # fmt: skip
 
 
@@ -224,7 +223,7 @@ def _render_slot_edit(slot, slot_form, following_form, status=200):
 def _following_form(slot, **kwargs):
     if slot.series_id is None or slot.series.recurrence == "once":
         return None
-    return ScheduleForm(data=services.following_defaults(slot), prefix="following", **kwargs)
+    return ScheduleForm(data=slots.following_defaults(slot), prefix="following", **kwargs)
 
 
 @bp.route("/termine/<int:slot_id>/bearbeiten", methods=["GET", "POST"])
@@ -234,7 +233,7 @@ def edit_slot(slot_id: int):
     form = SlotForm(data=_slot_form_data(slot))
     if form.validate_on_submit():
         try:
-            change = services.edit_slot(slot, form.slot_data(), actor=current_user)
+            change = slots.edit_slot(slot, form.slot_data(), actor=current_user)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
@@ -260,7 +259,7 @@ def edit_following(slot_id: int):
     form = _following_form(slot) or abort(404)
     if form.validate_on_submit():
         try:
-            change = services.edit_following(slot, form.schedule_data(), actor=current_user)
+            change = slots.edit_following(slot, form.schedule_data(), actor=current_user)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
@@ -293,10 +292,10 @@ def _not_moved_message(count: int) -> str:
 @login_required
 def cancel_slot(slot_id: int):
     slot = _managed_slot(slot_id)
-    form = ConfirmForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
-            services.cancel_slot(slot, actor=current_user)
+            slots.cancel_slot(slot, actor=current_user)
         except DomainError as exc:
             flash(exc.message, "error")
         else:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from volunteer_app.centres.forms import lower_text
-from volunteer_app.common.forms import NoControlCharacters, clean_text
+from volunteer_app.common.forms import AppForm, NoControlCharacters, clean_text, lower_text
 
 
-class OperatorForm(FlaskForm):
+class OperatorForm(AppForm):
     name = StringField(
         _l("Name of the operator"),
         filters=[clean_text],
@@ -19,7 +17,7 @@ class OperatorForm(FlaskForm):
     )
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(AppForm):
     email = EmailField(
         _l("E-mail address"),
         filters=[lower_text],

@@ -11,8 +11,9 @@ from volunteer_app.admin import queries, services
 from volunteer_app.admin.forms import InvitationForm, OperatorForm
 from volunteer_app.centres import queries as centre_queries
 from volunteer_app.centres import services as centre_services
-from volunteer_app.centres.forms import ActionForm, CentreSettingsForm, apply_domain_error
+from volunteer_app.centres.forms import CentreSettingsForm
 from volunteer_app.common.errors import DomainError, NotFound
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.urls import safe_next
 from volunteer_app.db import utcnow
 

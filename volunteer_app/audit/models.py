@@ -21,3 +21,7 @@ class AuditEntry(BaseModel):
     # log names them "deleted person", not "automatic" (erasure/services.py).
     actor_erased = pw.BooleanField(default=False)
     subject_erased = pw.BooleanField(default=False)
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [AuditEntry]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     PasswordField,
     SelectField,
@@ -26,8 +24,14 @@ from wtforms.validators import (
 
 from volunteer_app.accounts import passwords
 from volunteer_app.centres.models import CENTRE_FIELDS
-from volunteer_app.common.errors import DomainError
-from volunteer_app.common.forms import NoControlCharacters, clean_multiline, clean_text
+from volunteer_app.common.forms import (
+    AppForm,
+    DayField,
+    NoControlCharacters,
+    clean_multiline,
+    clean_text,
+    lower_text,
+)
 
 # [0-9], not \d: \d would let Arabic-Indic and other Unicode digits through.
 POSTCODE_PATTERN = r"^(?!00)[0-9]{5}$"
@@ -35,24 +39,7 @@ PHONE_PATTERN = r"^(?=(?:[^0-9]*[0-9]){3})\+?[0-9 ()/.\-]+$"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
-def lower_text(value):
-    value = clean_text(value)
-    return value.lower() if isinstance(value, str) else value
-
-
-def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
-    """Show a service's refusal at the field it names, or above the form."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-class ActionForm(FlaskForm):
-    """No fields: only the CSRF token of a one-button form (remove, resend, accept)."""
-
-
-class CentreForm(FlaskForm):
+class CentreForm(AppForm):
     """What a centre's coordinators may change."""
 
     name = StringField(
@@ -138,9 +125,9 @@ class CentreSettingsForm(CentreForm):
         }
 
 
-class ClosingDayForm(FlaskForm):
-    day = DateField(
-        _l("Date"), validators=[InputRequired(message=_l("Please enter a valid date."))]
+class ClosingDayForm(AppForm):
+    day = DayField(
+        _l("Date"), validators=[InputRequired(message=_l("Please enter a date, like 24.12.2026."))]
     )
     reason = StringField(
         _l("Reason (optional)"),
@@ -159,7 +146,7 @@ class PasswordRules:
             raise ValidationError(problem)
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(AppForm):
     """A new coordinator's account: name, password and the privacy consent."""
 
     name = StringField(

@@ -38,6 +38,9 @@ class Centre(BaseModel):
     description = pw.TextField(default="")
     contact_email = pw.CharField(max_length=254, default="")
     contact_phone = pw.CharField(max_length=40, default="")
+    # Families' new wishes: shown publicly only once a coordinator approved them (True), or
+    # at once (False); the wishes desk switches it (wishes/services.py).
+    wishes_need_approval = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
 
     @property
@@ -99,3 +102,7 @@ Invitation.add_index(
         name="invitation_open_centre_email",
     )
 )
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [Operator, Centre, ClosingDay, CentreMembership, Invitation]

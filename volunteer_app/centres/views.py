@@ -12,17 +12,17 @@ from volunteer_app.centres import queries, services
 from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.forms import (
     AcceptInvitationForm,
-    ActionForm,
     CentreForm,
     CentreSettingsForm,
     ClosingDayForm,
-    apply_domain_error,
 )
 from volunteer_app.common.errors import DomainError, InvalidToken, NotFound
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.db import utcnow
 from volunteer_app.partners import queries as partners_queries
 from volunteer_app.programme import queries as programme_queries
 from volunteer_app.programme.forms import ProgrammeArgs
+from volunteer_app.programme.weeks import berlin_today
 from volunteer_app.wishes import queries as wishes_queries
 
 # No url_prefix: the invitation link lives at /einladung/…, beside /zentren/….
@@ -53,7 +53,7 @@ def list_centres():
     return render_template(
         "centres/list.html",
         centres=programme_queries.centres_with_programme(now),
-        today=programme_queries.berlin_today(now),
+        today=berlin_today(now),
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-DATE_MESSAGE = _l("Please enter a valid date.")
+from volunteer_app.common.forms import AppForm, DayField
+
+DATE_MESSAGE = _l("Please enter a date, like 24.12.2026.")
 
 
 def _yes_no(label, yes, no):
@@ -19,13 +20,13 @@ def _yes_no(label, yes, no):
     )
 
 
-class CertificateCheckForm(FlaskForm):
+class CertificateCheckForm(AppForm):
     """An inspection of the extended certificate: no upload, no notes — on purpose."""
 
-    certificate_date = DateField(
+    certificate_date = DayField(
         _l("Date of the certificate"), validators=[InputRequired(message=DATE_MESSAGE)]
     )
-    inspected_on = DateField(_l("Inspected on"), validators=[InputRequired(message=DATE_MESSAGE)])
+    inspected_on = DayField(_l("Inspected on"), validators=[InputRequired(message=DATE_MESSAGE)])
     eligible = _yes_no(
         _l("Eligible to work with children"),
         _l("Yes, no entries that rule out the activity"),
@@ -40,10 +41,10 @@ class CertificateCheckForm(FlaskForm):
         }
 
 
-class MeaslesProofForm(FlaskForm):
+class MeaslesProofForm(AppForm):
     """A dated yes/no note on measles protection (health data: nothing more)."""
 
-    shown_on = DateField(_l("Proof shown on"), validators=[InputRequired(message=DATE_MESSAGE)])
+    shown_on = DayField(_l("Proof shown on"), validators=[InputRequired(message=DATE_MESSAGE)])
     proof_ok = _yes_no(
         _l("Protection against measles proven"), _l("Yes, proven"), _l("No, not proven")
     )

@@ -1,4 +1,4 @@
-"""The legally required checks, stored the minimal way the law allows (DOMAIN.md).
+"""The legally required checks, stored the minimal way the law allows (docs/domain.md).
 
 Certificate (§72a SGB VIII): only the certificate's date, the inspection date, who
 inspected it and eligible yes/no — never the document or its entries. Measles
@@ -37,3 +37,7 @@ class MeaslesProof(BaseModel):
 
     class Meta:
         indexes = ((("volunteer", "centre"), True),)
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [CertificateCheck, MeaslesProof]

@@ -5,23 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from peewee import JOIN
 
 from volunteer_app.accounts.models import User
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 
-# An inspection is repeated every five years (§72a SGB VIII practice); configurable later.
-CERTIFICATE_VALID_YEARS = 5
+
+def certificate_valid_years() -> int:
+    """How many years an inspection counts (``CERTIFICATE_VALID_YEARS``, § 72a practice)."""
+    return current_app.config["CERTIFICATE_VALID_YEARS"]
 
 
 def certificate_valid_until(check: CertificateCheck) -> dt.date | None:
+    """The first day the inspection no longer counts (None if it found the person ineligible)."""
     if not check.eligible:
         return None
-    d = check.inspected_on
+    d, years = check.inspected_on, certificate_valid_years()
     try:
-        return d.replace(year=d.year + CERTIFICATE_VALID_YEARS)
+        return d.replace(year=d.year + years)
     except ValueError:  # 29 February
-        return d.replace(year=d.year + CERTIFICATE_VALID_YEARS, day=28)
+        return d.replace(year=d.year + years, day=28)
 
 
 def has_valid_certificate(volunteer_id: int, centre_id: int, on: dt.date) -> bool:
@@ -61,7 +65,7 @@ class CertificateStatus:
     """Where a volunteer stands with the certificate at one centre on one day.
 
     ``state``: valid (eligible, inspection still valid on the day), expired (eligible, but
-    the five years have run out), not_eligible, missing (no inspection recorded).
+    the ``CERTIFICATE_VALID_YEARS`` have run out), not_eligible, missing (no inspection recorded).
     """
 
     state: str

@@ -1,4 +1,4 @@
-"""Recording the legally required checks — only what the law allows (DOMAIN.md).
+"""Recording the legally required checks — only what the law allows (docs/domain.md).
 
 Certificate inspection (§ 72a SGB VIII): the certificate's date, the inspection date, who
 inspected it (the acting coordinator) and eligible yes/no. Measles (§ 20 IfSG): a dated
@@ -14,30 +14,28 @@ import logging
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from volunteer_app.accounts.models import User
 from volunteer_app.audit.services import record
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
-from volunteer_app.checks.queries import CERTIFICATE_VALID_YEARS
+from volunteer_app.checks.queries import certificate_valid_years
 from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.volunteers.queries import visible_volunteers
 
 log = logging.getLogger(__name__)
 
-# The certificate may be at most this many months old when it is inspected (§ 72a practice).
-DEFAULT_CERTIFICATE_MAX_AGE_MONTHS = 3
 # The Masernschutzgesetz (§ 20 IfSG) applies from this day: earlier notes make no sense.
 MEASLES_LAW_START = dt.date(2020, 3, 1)
 
 
 def certificate_max_age_months() -> int:
-    """Configurable as ``CERTIFICATE_MAX_AGE_MONTHS``: the operator decides the legal details."""
-    return int(
-        current_app.config.get("CERTIFICATE_MAX_AGE_MONTHS", DEFAULT_CERTIFICATE_MAX_AGE_MONTHS)
-    )
+    """How old the certificate may be when inspected (``CERTIFICATE_MAX_AGE_MONTHS``, § 72a
+    practice): the operator decides the legal details."""
+    return int(current_app.config["CERTIFICATE_MAX_AGE_MONTHS"])
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -79,9 +77,15 @@ def validate_certificate_dates(
     """Refuse dates the law does not accept; raises DomainError naming the field."""
     _check_not_future(inspected_on, "inspected_on", now)
     _check_not_future(certificate_date, "certificate_date", now)
-    if inspected_on < months_before(now, CERTIFICATE_VALID_YEARS * 12):
+    years = certificate_valid_years()
+    if inspected_on < months_before(now, years * 12):
         raise DomainError(
-            _("This inspection is more than five years ago and no longer counts."), "inspected_on"
+            ngettext(
+                "This inspection is more than %(num)d year ago and no longer counts.",
+                "This inspection is more than %(num)d years ago and no longer counts.",
+                years,
+            ),
+            "inspected_on",
         )
     if certificate_date > inspected_on:
         raise DomainError(

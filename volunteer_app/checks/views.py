@@ -10,9 +10,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from volunteer_app.centres.forms import ActionForm
 from volunteer_app.centres.models import Centre
 from volunteer_app.common.errors import DomainError
+from volunteer_app.common.forms import ActionForm
 from volunteer_app.db import utcnow
 from volunteer_app.retention import services as retention
 from volunteer_app.retention.queries import CheckPeriods, own_records

@@ -109,7 +109,7 @@ def app_keys(config=None) -> list[str]:
     """``SECRET_KEY`` first, then ``SECRET_KEY_FALLBACKS`` (older keys, for reading only)."""
     config = config if config is not None else current_app.config
     keys = [config["SECRET_KEY"]]
-    keys.extend(k for k in config.get("SECRET_KEY_FALLBACKS") or () if k and k not in keys)
+    keys.extend(k for k in config["SECRET_KEY_FALLBACKS"] if k and k not in keys)
     return keys
 
 

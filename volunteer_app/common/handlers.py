@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import peewee as pw
 from flask import current_app, render_template
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -40,6 +42,15 @@ def _texts():
 def render_error(code: int, text: str | None = None):
     """The generic error page; a code without its own text borrows 400's or 500's."""
     known = code if code in _titles() else (500 if code >= 500 else 400)
+    # The layout shows who is logged in. An error can end a request before anything loaded
+    # the user (a refused CSRF token, a rate limit): load it here, so that rendering the
+    # page makes no query.
+    try:
+        current_user._get_current_object()
+    except Exception as exc:
+        from volunteer_app.common.outage import as_visitor_if_unavailable
+
+        as_visitor_if_unavailable(exc)  # the database is down: shown as to a visitor
     page = render_template(
         "errors/error.html", code=code, title=_titles()[known], text=text or _texts()[known]
     )
@@ -60,6 +71,20 @@ def _domain_error(e: DomainError):
     return render_error(code, e.message)
 
 
+# Logged with this text, so that tests can tell the safety net from a check at the cause.
+REFUSED_BY_DATABASE = "The database refused a value from the request"
+
+
+def _refused_by_database(e):
+    """A value the database refused (a number past its integer, a duplicate, a broken CHECK)
+    came from the client, so the answer is theirs: 400, or 409 for a clash with another row,
+    never a 500. Input is checked before it gets here (``IdConverter``, ``row_id``, the forms'
+    ranges): reaching this is a gap in those checks, logged with its traceback to be fixed
+    where the value comes in. ``write_transaction()`` has rolled back on the way out."""
+    current_app.logger.error(REFUSED_BY_DATABASE, exc_info=e)
+    return render_error(409 if isinstance(e, pw.IntegrityError) else 400)
+
+
 def _server_error(e):
     # Flask has logged the traceback already; the page says nothing internal.
     try:
@@ -78,7 +103,18 @@ def init_app(app) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(500, _server_error)
+    for error in (pw.DataError, pw.IntegrityError, OverflowError):
+        app.register_error_handler(error, _refused_by_database)
+    # The database unreachable: 503 with Retry-After instead of a 500.
+    from volunteer_app.common import outage
+
+    outage.init_app(app)
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
         return render_error(400, _("The form has expired. Please reload the page and try again."))
+
+    # Last: its CSRF check must run after every other before-request hook.
+    from volunteer_app.common import refusal
+
+    refusal.init_app(app)

@@ -34,7 +34,7 @@ def init_app(app) -> None:
         h["Referrer-Policy"] = "same-origin"
         h["X-Frame-Options"] = "DENY"
         h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if app.config.get("HSTS"):
+        if app.config["HSTS"]:
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         # Pages for a logged-in person must not stay in any cache (shared computers, proxies);
         # static files are the same for everyone and may be cached.

@@ -5,18 +5,23 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SearchField
+from wtforms import DecimalField, RadioField, SearchField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    DataRequired,
     InputRequired,
     Length,
     NumberRange,
     Optional,
-    Regexp,
 )
 
-from volunteer_app.common.forms import NoControlCharacters, clean_text
+from volunteer_app.common.forms import (
+    AppForm,
+    NoControlCharacters,
+    RowIdField,
+    WholeNumberField,
+    clean_text,
+)
 
 MIN_CAPACITY = 1
 MAX_CAPACITY = 50  # as the sign-up services and Activity.volunteers_needed
@@ -40,7 +45,7 @@ class HoursField(DecimalField):
         super().process_formdata(valuelist)
 
 
-class SearchForm(FlaskForm):
+class SearchForm(AppForm):
     """A name search (GET: no CSRF token, nothing changes)."""
 
     class Meta:
@@ -62,13 +67,11 @@ class SearchForm(FlaskForm):
         return self.q.data if self.q.data and not self.q.errors else ""
 
 
-class AssignForm(FlaskForm):
-    volunteer_id = HiddenField(
-        validators=[InputRequired(), Regexp(r"^[0-9]{1,10}$", message=_l("Unknown volunteer."))]
-    )
+class AssignForm(AppForm):
+    volunteer_id = RowIdField(validators=[DataRequired(message=_l("Unknown volunteer."))])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(AppForm):
     attendance = RadioField(
         _l("Attendance"),
         choices=[
@@ -87,8 +90,8 @@ class AttendanceForm(FlaskForm):
     )
 
 
-class CapacityForm(FlaskForm):
-    capacity = IntegerField(
+class CapacityForm(AppForm):
+    capacity = WholeNumberField(
         _l("Volunteers needed"),
         validators=[
             InputRequired(message=_l("Please enter a whole number.")),

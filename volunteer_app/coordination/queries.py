@@ -12,7 +12,7 @@ from peewee import JOIN
 
 from volunteer_app.accounts.models import User
 from volunteer_app.activities.models import Activity, Category, Slot
-from volunteer_app.activities.queries import category_label
+from volunteer_app.activities.queries import category_label, slots_with_activity
 from volunteer_app.centres.models import Centre
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.checks.queries import CertificateStatus, certificate_status, present
@@ -176,10 +176,7 @@ def unfilled_slots_for(centre_ids, start: dt.datetime, end: dt.datetime) -> list
     if not centre_ids:
         return []
     return list(
-        Slot.select(Slot, Activity, Category, Centre)
-        .join(Activity)
-        .join(Category)
-        .join_from(Activity, Centre)
+        slots_with_activity()
         .where(
             Activity.centre.in_(centre_ids)
             & (Slot.status == "scheduled")
@@ -197,10 +194,7 @@ def unfilled_slots_for(centre_ids, start: dt.datetime, end: dt.datetime) -> list
 def roster_slot(slot_id: int) -> Slot | None:
     """A slot with its activity, category, centre and responsible staff member."""
     return (
-        Slot.select(Slot, Activity, Category, Centre, User)
-        .join(Activity)
-        .join(Category)
-        .join_from(Activity, Centre)
+        slots_with_activity(User)
         .join_from(Activity, User, JOIN.LEFT_OUTER, on=(Activity.responsible == User.id))
         .where(Slot.id == slot_id)
         .first()

@@ -14,12 +14,12 @@ from markupsafe import Markup
 
 from volunteer_app.audit.queries import centre_log
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import ActionForm, apply_domain_error
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.checks import services as checks
 from volunteer_app.checks.forms import CertificateCheckForm, MeaslesProofForm
 from volunteer_app.checks.queries import certificate_status, checks_of
 from volunteer_app.common.errors import DomainError
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
 from volunteer_app.coordination import queries
 from volunteer_app.coordination.export import roster_csv
@@ -27,6 +27,7 @@ from volunteer_app.coordination.forms import AssignForm, AttendanceForm, Capacit
 from volunteer_app.db import utcnow
 from volunteer_app.retention import services as retention
 from volunteer_app.signups import services as signups
+from volunteer_app.wishes import queries as wishes
 
 bp = Blueprint("coordination", __name__)
 
@@ -86,6 +87,7 @@ def dashboard(slug: str):
         centre=centre,
         board=board,
         attendance_due=queries.awaiting_attendance(centre.id, utcnow()),
+        wishes_pending=wishes.pending_count(centre.id),
     )
 
 
@@ -148,7 +150,7 @@ def assign(slot_id: int):
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    person = queries.volunteer_for_checks(int(form.volunteer_id.data), actor=current_user)
+    person = queries.volunteer_for_checks(form.volunteer_id.data, actor=current_user)
     person = person or abort(404)
     try:
         signups.assign(slot.id, person.id, actor=current_user)

@@ -2,8 +2,8 @@
 
 Who runs the installation, its data-protection contact, the legal bases, the recipients
 and the retention periods are settings (docs/configuration.md, "Controller"). The periods
-are read under the same names and with the same defaults as the retention job reads them,
-so the notice shows what really happens.
+are read under the same names as the retention job reads them, from the same configuration
+(their one default is in config.py), so the notice shows what really happens.
 """
 
 from __future__ import annotations
@@ -14,18 +14,19 @@ from dataclasses import dataclass
 
 RECIPIENT_ROLES = ("hosting", "mail", "backup", "support", "other")
 
-# The settings the notice shows, with the defaults the jobs use when a setting is absent.
-RETENTION_DEFAULTS = {
-    "DELETION_GRACE_DAYS": 14,
-    "RETENTION_INACTIVE_MONTHS": 12,
-    "RETENTION_UNCONFIRMED_DAYS": 7,
-    "RETENTION_OUTBOX_DAYS": 90,
-    "AUDIT_RETENTION_YEARS": 3,
-    "RETENTION_CHECK_START_MONTHS": 3,
-    "RETENTION_CHECK_END_MONTHS": 3,
-    "SERVER_LOG_RETENTION_DAYS": 14,
-    "SESSION_ABSOLUTE_HOURS": 12,
-}
+# The periods the notice shows: settings the jobs and the session code read as well.
+RETENTION_SETTINGS = (
+    "DELETION_GRACE_DAYS",
+    "RETENTION_INACTIVE_MONTHS",
+    "RETENTION_UNCONFIRMED_DAYS",
+    "RETENTION_OUTBOX_DAYS",
+    "AUDIT_RETENTION_YEARS",
+    "RETENTION_CHECK_START_MONTHS",
+    "RETENTION_CHECK_END_MONTHS",
+    "SERVER_LOG_RETENTION_DAYS",
+    "SESSION_ABSOLUTE_HOURS",
+    "RETENTION_UNREVIEWED_WISH_DAYS",
+)
 
 _ARTICLE = re.compile(r"Art\.\s*(\d+)\s*\((\d+)\)\s*\(([a-z])\)")
 
@@ -67,7 +68,7 @@ class LegalBasis:
 
 def controller(config: Mapping) -> Controller:
     def get(name: str) -> str:
-        return str(config.get(name) or "").strip()
+        return str(config[name] or "").strip()
 
     return Controller(
         name=get("CONTROLLER_NAME"),
@@ -80,7 +81,7 @@ def controller(config: Mapping) -> Controller:
         supervisory_authority=get("CONTROLLER_SUPERVISORY_AUTHORITY"),
         dpo_name=get("DPO_NAME"),
         dpo_email=get("DPO_EMAIL"),
-        is_example=bool(config.get("CONTROLLER_IS_EXAMPLE")),
+        is_example=bool(config["CONTROLLER_IS_EXAMPLE"]),
     )
 
 
@@ -107,14 +108,12 @@ def legal_basis(spec: str) -> LegalBasis:
 
 def retention(config: Mapping) -> dict[str, int]:
     """Every period the notice names, as the jobs apply it."""
-    periods = {name: int(config.get(name, default)) for name, default in RETENTION_DEFAULTS.items()}
-    lifetime = config.get("PERMANENT_SESSION_LIFETIME")
-    periods["SESSION_IDLE_MINUTES"] = int(lifetime.total_seconds() // 60) if lifetime else 60
+    periods = {name: int(config[name]) for name in RETENTION_SETTINGS}
+    lifetime = config["PERMANENT_SESSION_LIFETIME"]
+    periods["SESSION_IDLE_MINUTES"] = int(lifetime.total_seconds() // 60)
     periods["INACTIVE_NOTICE_MONTHS"] = max(periods["RETENTION_INACTIVE_MONTHS"] - 1, 0)
     return periods
 
 
 def legal_bases(config: Mapping) -> dict[str, LegalBasis]:
-    return {
-        key: legal_basis(spec) for key, spec in (config.get("PRIVACY_LEGAL_BASES") or {}).items()
-    }
+    return {key: legal_basis(spec) for key, spec in config["PRIVACY_LEGAL_BASES"].items()}

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from volunteer_app.accounts import services as account_services
 from volunteer_app.centres import queries as centre_queries
+from volunteer_app.common import outage
 from volunteer_app.common.urls import safe_next
-from volunteer_app.core import legal
-from volunteer_app.db import db
+from volunteer_app.core import health, legal
 from volunteer_app.proposals import queries as proposals_queries
 from volunteer_app.volunteers import queries as volunteer_queries
 from volunteer_app.wishes.views import COOKIE_DAYS as WISH_COOKIE_DAYS
@@ -29,9 +29,11 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness and database check for load balancers and benchmarks."""
-    db.execute_sql("SELECT 1")
-    return {"status": "ok"}
+    """Which part works (database, task queue, rate limits, mail outbox): 200, else 503."""
+    parts, healthy = health.report()
+    if healthy:
+        return parts
+    return parts, 503, {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
 
 
 @bp.post("/language")
@@ -51,10 +53,10 @@ def privacy():
     return render_template(
         "core/privacy.html",
         controller=legal.controller(config),
-        recipients=legal.recipients(config.get("PRIVACY_RECIPIENTS", "")),
+        recipients=legal.recipients(config["PRIVACY_RECIPIENTS"]),
         bases=legal.legal_bases(config),
         periods=legal.retention(config),
-        supervisory_authority=config.get("PRIVACY_SUPERVISORY_AUTHORITY", ""),
+        supervisory_authority=config["PRIVACY_SUPERVISORY_AUTHORITY"],
         wish_cookie_days=WISH_COOKIE_DAYS,
     )
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from volunteer_app.accounts import passwords
 from volunteer_app.accounts.twofactor import normalise_code
+from volunteer_app.common.forms import AppForm
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(AppForm):
     """The password, and for anyone with a second factor the code from the app."""
 
     password = PasswordField(
@@ -26,7 +26,3 @@ class DeleteAccountForm(FlaskForm):
         filters=[normalise_code],
         validators=[Optional(), Regexp(r"^\d{6}$", message=_l("The code has six digits."))],
     )
-
-
-class KeepForm(FlaskForm):
-    """A button only (CSRF protected): use a "keep my account" link."""

@@ -64,5 +64,5 @@ class AnonymousHours(BaseModel):
         ]
 
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = [DeletionRequest, InactivityNotice, AnonymousHours]

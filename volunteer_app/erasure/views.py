@@ -13,16 +13,17 @@ from flask_login import current_user, login_required, user_logged_in
 
 from volunteer_app.accounts import auth
 from volunteer_app.common.errors import DomainError, InvalidToken
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.db import utcnow
 from volunteer_app.erasure import queries, services
-from volunteer_app.erasure.forms import DeleteAccountForm, KeepForm
-from volunteer_app.extensions import limiter
+from volunteer_app.erasure.forms import DeleteAccountForm
+from volunteer_app.extensions import configured_limit, limiter
 
 bp = Blueprint("erasure", __name__, url_prefix="/konto")
 
 
-def _limit():
-    return current_app.config.get("RATELIMIT_LOGIN", "10 per minute")
+# The password of "delete my account" and the token of the keep link: limited like the login.
+PASSWORD_LIMIT = configured_limit("RATELIMIT_LOGIN")
 
 
 @user_logged_in.connect
@@ -31,13 +32,6 @@ def _keep_on_login(sender, user, **extra) -> None:
         return
     if services.cancel_deletion(user, actor=user):
         flash(_("Welcome back! Your account will not be deleted: it stays as it was."), "success")
-
-
-def _show_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors.append(exc.message)
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _scheduled_message(due) -> str:
@@ -58,7 +52,7 @@ def _export_url() -> str | None:
 
 
 @bp.route("/loeschen", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"])
+@limiter.limit(PASSWORD_LIMIT, methods=["POST"])
 @login_required
 def delete_account():
     blocked = services.blocked_message(current_user)
@@ -70,7 +64,7 @@ def delete_account():
             )
             due = services.request_deletion(current_user, actor=current_user)
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             auth.end_session()
             flash(_scheduled_message(due if services.grace_days() else None), "success")
@@ -86,9 +80,9 @@ def delete_account():
 
 
 @bp.route("/behalten/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"])
+@limiter.limit(PASSWORD_LIMIT, methods=["POST"])
 def keep_account(token: str):
-    form = KeepForm()
+    form = ActionForm()
     try:
         link = services.check_keep_link(token)
         if not form.validate_on_submit():

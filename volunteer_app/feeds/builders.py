@@ -1,4 +1,4 @@
-"""Pure iCalendar feed builder: data in, byte-stable ``text/calendar`` out (rules: docs ICAL.md).
+"""Pure iCalendar feed builder: data in, byte-stable ``text/calendar`` out (rules: docs/feeds.md).
 
 No database, no request: the feed views gather ``FeedEvent`` rows and call ``build_calendar``.
 Same data (in any order) gives byte-identical output, so the HTTP layer can hash it for an ETag.
@@ -234,7 +234,7 @@ def _serialise(lines: list[str]) -> bytes:
 
 
 def _calendar_head(meta: FeedMeta) -> list[str]:
-    """VCALENDAR properties up to the VTIMEZONE (see ICAL.md for why each is there)."""
+    """VCALENDAR properties up to the VTIMEZONE (docs/feeds.md says why each is there)."""
     hours = int(meta.refresh_hours)
     if hours < 1:
         raise ValueError("refresh_hours must be at least 1")

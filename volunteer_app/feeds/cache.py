@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, request
 
+from volunteer_app.common.urls import base_url
 from volunteer_app.db import utcnow
 from volunteer_app.feeds import queries
 from volunteer_app.feeds.content import Feed
@@ -39,16 +40,24 @@ def etag_of(body: bytes) -> str:
 
 
 def _max_age() -> dt.timedelta:
-    return current_app.config.get("FEED_CACHE_MAX_AGE", queries.CACHE_MAX_AGE)
+    return current_app.config["FEED_CACHE_MAX_AGE"]
 
 
-def _store(feed: Feed, body: bytes, previous: FeedCache | None, now: dt.datetime) -> Rendered:
+def _revision(feed: Feed) -> str:
+    """The revision the cache keeps: the bytes hold absolute links, so a feed rendered for
+    another base address (another port in development, a new BASE_URL) is stale."""
+    return hashlib.sha256(f"{feed.revision}|{base_url()}".encode()).hexdigest()[:40]
+
+
+def _store(
+    feed: Feed, revision: str, body: bytes, previous: FeedCache | None, now: dt.datetime
+) -> Rendered:
     etag = etag_of(body)
     # Same bytes as before (a re-render after the maximum age): the date stays.
     same = previous is not None and previous.etag == etag
     last_modified = previous.last_modified if same else now.replace(microsecond=0)
     fields = {
-        FeedCache.revision: feed.revision,
+        FeedCache.revision: revision,
         FeedCache.etag: etag,
         FeedCache.body: body,
         FeedCache.last_modified: last_modified,
@@ -70,9 +79,10 @@ def rendered(feed: Feed, now: dt.datetime | None = None) -> Rendered:
         body = feed.render()
         return Rendered(etag_of(body), feed.last_modified or now.replace(microsecond=0), body)
     head = queries.cache_head(feed.key)
-    if head is not None and head.revision == feed.revision and now - head.rendered_at < _max_age():
+    revision = _revision(feed)
+    if head is not None and head.revision == revision and now - head.rendered_at < _max_age():
         return Rendered(head.etag, head.last_modified, None, feed.key)
-    return _store(feed, feed.render(), head, now)
+    return _store(feed, revision, feed.render(), head, now)
 
 
 def response(feed: Feed) -> Response:

@@ -1,24 +1,20 @@
-"""Forms of the feed pages: one-button actions and the reminder of the volunteer feed."""
+"""Forms of the feed pages: creating a private link and the reminder of the volunteer feed."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField
-from wtforms.validators import AnyOf, Optional, Regexp
+from wtforms.validators import AnyOf
 
+from volunteer_app.common.forms import AppForm, RowIdField
 from volunteer_app.feeds.models import ALARM_CHOICES
 
 
-class ActionForm(FlaskForm):
-    """Only the CSRF token of a one-button form (rotate, switch off)."""
-
-
-class CreateLinkForm(FlaskForm):
+class CreateLinkForm(AppForm):
     """Which private link to create: the volunteer feed, or the staff feed of one centre."""
 
     kind = HiddenField(validators=[AnyOf(("volunteer", "staff"))])
-    centre_id = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,9}$")])
+    centre_id = RowIdField()
 
 
 def alarm_label(minutes: int) -> str:
@@ -33,12 +29,12 @@ def alarm_label(minutes: int) -> str:
     return str(_l("%(num)s minutes before", num=minutes))
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(AppForm):
     alarm = RadioField(
         _l("Reminder in your calendar"),
         choices=[],
+        # No Optional(): it would let a blank answer past the choice check.
         default="none",
-        validators=[Optional()],
     )
 
     def __init__(self, *args, **kwargs):

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 from markupsafe import Markup
 
-from volunteer_app.activities.queries import _builtin_rank, category_label
+from volunteer_app.activities.queries import category_label, category_rank
 from volunteer_app.centres.models import Centre
+from volunteer_app.common.forms import row_id
 from volunteer_app.common.urls import external_url
 from volunteer_app.feeds import qr, queries, services
 from volunteer_app.feeds.forms import ReminderForm, alarm_label
@@ -50,20 +51,23 @@ def chosen_categories(centre_id: int, args) -> list | None:
     raw = args.getlist(CATEGORY_ARG)
     if not raw:
         return []
-    if len(raw) > 50 or not all(v.isascii() and v.isdigit() and len(v) < 10 for v in raw):
+    if len(raw) > 50:
         return None
-    wanted = {int(v) for v in raw}
+    try:
+        wanted = {row_id(v) for v in raw}
+    except ValueError:
+        return None
     usable = {c.id: c for c in queries.usable_categories(centre_id)}
     if not wanted <= usable.keys():
         return None
-    return sorted((usable[i] for i in wanted), key=_builtin_rank)
+    return sorted((usable[i] for i in wanted), key=category_rank)
 
 
 def offered_categories(centre_id: int, chosen: list) -> list:
     """Checkboxes of the subscribe page: categories of public activities, and chosen ones."""
     used = queries.public_category_ids(centre_id) | {c.id for c in chosen}
     return sorted(
-        (c for c in queries.usable_categories(centre_id) if c.id in used), key=_builtin_rank
+        (c for c in queries.usable_categories(centre_id) if c.id in used), key=category_rank
     )
 
 
@@ -178,4 +182,4 @@ def centre_of_form(form) -> Centre | None:
         return None
     if not form.centre_id.data:
         abort(400)
-    return Centre.get_or_none(Centre.id == int(form.centre_id.data)) or abort(404)
+    return Centre.get_or_none(Centre.id == form.centre_id.data) or abort(404)

@@ -12,7 +12,7 @@ every day as the window moves (the cancelled slots of yesterday drop out). Compu
 or two small aggregate queries — no rendering, no rows sent — which keeps the 304 path cheap.
 
 What the aggregates cannot see (a renamed centre or category, a volunteer's changed name) is
-caught by the cache's maximum age: an entry older than ``CACHE_MAX_AGE`` is rendered again, and
+caught by the cache's maximum age: an entry older than ``FEED_CACHE_MAX_AGE`` (config.py) is rendered again, and
 when the bytes are the same the ETag and Last-Modified stay as they were.
 """
 
@@ -38,7 +38,6 @@ from volunteer_app.signups.models import Signup
 LAYOUT_VERSION = "1"
 BACK_DAYS = 60
 AHEAD_DAYS = 365
-CACHE_MAX_AGE = dt.timedelta(hours=1)
 _STATUS_CODE = {"confirmed": 1, "pending": 2, "waitlisted": 3, "cancelled": 4, "declined": 5}
 
 
@@ -114,9 +113,10 @@ def staff_centres(user) -> list[Centre]:
 
 
 def active_links(user_id: int) -> list[FeedToken]:
-    """A person's active private links (one query)."""
+    """A person's active private links with the centre of each staff link (one query)."""
     return list(
-        FeedToken.select()
+        FeedToken.select(FeedToken, Centre)
+        .join(Centre, JOIN.LEFT_OUTER, on=(FeedToken.centre == Centre.id))
         .where((FeedToken.user == user_id) & FeedToken.revoked_at.is_null())
         .order_by(FeedToken.id)
     )

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,22 +18,18 @@ from flask_login import current_user, login_required
 
 from volunteer_app.centres.queries import today
 from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
-from volunteer_app.extensions import limiter
+from volunteer_app.common.forms import ActionForm
+from volunteer_app.extensions import configured_limit, limiter
 from volunteer_app.feeds import cache, content, logfilter, pages, qr, queries, services
-from volunteer_app.feeds.forms import ActionForm, CreateLinkForm, ReminderForm
+from volunteer_app.feeds.forms import CreateLinkForm, ReminderForm
 
 bp = Blueprint("feeds", __name__)
 bp.record_once(lambda state: logfilter.install(state.app))
 
 
-def _limit(key: str, default: str):
-    """A limit the configuration (or, for benchmarks, the environment) may override."""
-    return lambda: current_app.config.get(key) or os.environ.get(key) or default
-
-
 # Per address over all feed URLs (token guessing), and per address and URL (a client in a loop).
-FEEDS_LIMIT = _limit("RATELIMIT_FEEDS", "300 per minute")
-FEED_URL_LIMIT = _limit("RATELIMIT_FEED_URL", "30 per minute")
+FEEDS_LIMIT = configured_limit("RATELIMIT_FEEDS")
+FEED_URL_LIMIT = configured_limit("RATELIMIT_FEED_URL")
 
 
 def _per_url() -> str:

@@ -2,7 +2,7 @@
 
 Not icalendar's generated one: that writes all transitions on one multi-valued RDATE line, which
 ical.js (Thunderbird) and vobject read as a single date, so summer events come out an hour wrong
-(docs: ICAL.md). The two RRULEs are the EU rules in force since 1996 (last Sunday of March 02:00
+(docs/feeds.md). The two RRULEs are the EU rules in force since 1996 (last Sunday of March 02:00
 CET -> CEST, last Sunday of October 03:00 CEST -> CET); tests check them hour by hour against
 ``zoneinfo``.
 """

@@ -304,7 +304,7 @@ def describe_error(exc: BaseException, config) -> str:
         text = f"{type(exc).__name__}: {exc.smtp_code} {_decode(exc.smtp_error)}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    for secret in (config.get("MAIL_PASSWORD"), config.get("MAIL_USERNAME")):
+    for secret in (config["MAIL_PASSWORD"], config["MAIL_USERNAME"]):
         if secret:
             text = text.replace(secret, "***")
     return _one_line(text)[:ERROR_LENGTH]

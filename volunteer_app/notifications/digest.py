@@ -14,12 +14,11 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import current_app
-
 from volunteer_app.accounts.models import STAFF_ROLES, User
 from volunteer_app.activities.models import Slot
 from volunteer_app.centres.models import CentreMembership
 from volunteer_app.common.time import to_berlin
+from volunteer_app.common.urls import base_url
 from volunteer_app.coordination.queries import unfilled_slots_for
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.notifications.models import DigestSent
@@ -85,7 +84,7 @@ def send_digests(now: dt.datetime | None = None) -> DigestResult:
     }
 
     sent = already = empty = 0
-    base = current_app.config["BASE_URL"]
+    base = base_url()
     for user, centre_ids in coordinators.items():
         slots = sorted(
             (s for c in centre_ids for s in by_centre[c]),

@@ -38,3 +38,7 @@ class DigestSent(BaseModel):
 
     class Meta:
         indexes = ((("user", "day"), True),)
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [OutboxMessage, DigestSent]

@@ -23,12 +23,12 @@ import logging
 from dataclasses import dataclass
 
 import peewee as pw
-from flask import current_app
 from peewee import JOIN
 
 from volunteer_app.accounts.models import User
 from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.centres.models import Centre
+from volunteer_app.common.urls import base_url
 from volunteer_app.db import is_sqlite, utcnow, write_transaction
 from volunteer_app.notifications.services import queue_mail
 from volunteer_app.signups.models import Signup
@@ -134,7 +134,7 @@ def _claim(signup: Signup, now: dt.datetime) -> bool:
 def _mail_context(signup: Signup) -> dict:
     slot = signup.slot
     activity = slot.activity
-    base = current_app.config["BASE_URL"]
+    base = base_url()
     return {
         "volunteer": signup.volunteer,
         "slot": slot,

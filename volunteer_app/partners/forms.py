@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectMultipleField, TelField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional
 
-from volunteer_app.activities.forms import ChoiceField, _text
-from volunteer_app.common.forms import NoControlCharacters, clean_text
+from volunteer_app.common.forms import (
+    AppForm,
+    ChoiceField,
+    NoControlCharacters,
+    clean_text,
+    lower_text,
+    text_field,
+)
 from volunteer_app.partners.models import KINDS
 from volunteer_app.partners.queries import KIND_LABELS
 from volunteer_app.volunteers.queries import LANGUAGES
@@ -30,26 +35,22 @@ PARTNER_FIELDS = (
 )
 
 
-def _lower(value):
-    return clean_text(value).lower() if isinstance(value, str) else value
-
-
-class PartnerForm(FlaskForm):
+class PartnerForm(AppForm):
     kind = ChoiceField(
         _l("Kind of partner"),
         choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in KINDS],
         default="midwife",
     )
-    name = _text(_l("Name"), 150, required=True)
-    offer = _text(_l("What they offer"), 2000, multiline=True)
-    contact_name = _text(_l("Contact person or office"), 100)
+    name = text_field(_l("Name"), 150, required=True)
+    offer = text_field(_l("What they offer"), 2000, multiline=True)
+    contact_name = text_field(_l("Contact person or office"), 100)
     contact_email = EmailField(
         _l("E-mail address"),
-        filters=[_lower],
+        filters=[lower_text],
         validators=[
             Optional(),
             Length(max=254, message=_l("Please use at most %(max)d characters.")),
-            Email(message=_l("Please enter a valid e-mail address.")),
+            Email(message=_l("Please enter a valid e-mail address, like name@example.org.")),
         ],
     )
     contact_phone = TelField(
@@ -72,8 +73,8 @@ class PartnerForm(FlaskForm):
     )
     languages = SelectMultipleField(_l("Languages spoken"), validate_choice=False)
     is_public = BooleanField(_l("Show on the centre's public page"))
-    internal_notes = _text(_l("Internal notes"), 4000, multiline=True)
-    internal_contact = _text(_l("Internal contacts"), 1000, multiline=True)
+    internal_notes = text_field(_l("Internal notes"), 4000, multiline=True)
+    internal_contact = text_field(_l("Internal contacts"), 1000, multiline=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

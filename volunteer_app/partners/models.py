@@ -63,5 +63,5 @@ class Partner(BaseModel):
         return "tel:" + ("+" if self.contact_phone.strip().startswith("+") else "") + digits
 
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = [Partner]

@@ -7,10 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from volunteer_app.activities.forms import ConfirmForm
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import apply_domain_error
 from volunteer_app.common.errors import DomainError, NotFound
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.partners import queries, services
 from volunteer_app.partners.forms import PartnerForm
 from volunteer_app.partners.models import KINDS
@@ -90,7 +89,7 @@ def edit_partner(slug: str, partner_id: int):
 def delete_partner(slug: str, partner_id: int):
     centre = _managed_centre(slug)
     partner = queries.partner_in_centre(centre, partner_id) or abort(404)
-    form = ConfirmForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             services.delete_partner(centre, partner.id, actor=current_user)

@@ -9,7 +9,7 @@ language's decimal sign, UTF-8 with BOM and ``;`` between cells as German Excel 
 and no cell that a spreadsheet would run as a formula.
 
 ``COVERAGE`` and ``NOT_EXPORTED`` account for every column that points to a person:
-``tests/test_privacy_export.py`` walks ``db.all_models()`` and fails on a column that is in
+``tests/test_privacy_export.py`` walks ``models.all_models()`` and fails on a column that is in
 neither, so a new table with a user reference cannot be forgotten.
 """
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from volunteer_app.accounts import passwords
 from volunteer_app.accounts.twofactor import normalise_code
+from volunteer_app.common.forms import AppForm
 
 
-class RenewConsentForm(FlaskForm):
+class RenewConsentForm(AppForm):
     """Agree to a new version of the privacy notice after signing in."""
 
     agree = BooleanField(
@@ -23,7 +23,7 @@ class RenewConsentForm(FlaskForm):
     next = HiddenField()
 
 
-class WithdrawPrivacyForm(FlaskForm):
+class WithdrawPrivacyForm(AppForm):
     """Withdraw the privacy consent (the account is deleted): confirmed like a deletion.
 
     The view removes ``code`` for people without a second factor.

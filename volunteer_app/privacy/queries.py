@@ -18,7 +18,7 @@ from peewee import JOIN
 
 from volunteer_app.accounts.models import Consent, LoginToken, RecoveryCode, User
 from volunteer_app.activities.models import Activity, Category, Slot
-from volunteer_app.activities.queries import category_label
+from volunteer_app.activities.queries import category_label, join_activity
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.centres.models import Centre, CentreMembership, Invitation, Operator
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
@@ -348,11 +348,11 @@ def _slot_fields(slot: Slot) -> dict:
 
 def _signups(user: User) -> list[dict]:
     rows = (
-        Signup.select(Signup, Slot, Activity, Category, Centre)
-        .join(Slot, on=(Signup.slot == Slot.id))
-        .join(Activity, on=(Slot.activity == Activity.id))
-        .join(Category, on=(Activity.category == Category.id))
-        .join_from(Activity, Centre, on=(Activity.centre == Centre.id))
+        join_activity(
+            Signup.select(Signup, Slot, Activity, Category, Centre).join(
+                Slot, on=(Signup.slot == Slot.id)
+            )
+        )
         .where(Signup.volunteer == user.id)
         .order_by(Slot.starts_at, Signup.id)
     )
@@ -373,21 +373,19 @@ def _signups(user: User) -> list[dict]:
 
 def _proposals(user: User) -> list[dict]:
     rows = (
-        Proposal.select(
-            Proposal.status,
-            Proposal.reasons,
-            Proposal.invited_at,
-            Proposal.answered_at,
-            Proposal.created_at,
-            Slot,
-            Activity,
-            Category,
-            Centre,
+        join_activity(
+            Proposal.select(
+                Proposal.status,
+                Proposal.reasons,
+                Proposal.invited_at,
+                Proposal.answered_at,
+                Proposal.created_at,
+                Slot,
+                Activity,
+                Category,
+                Centre,
+            ).join(Slot, on=(Proposal.slot == Slot.id))
         )
-        .join(Slot, on=(Proposal.slot == Slot.id))
-        .join(Activity, on=(Slot.activity == Activity.id))
-        .join(Category, on=(Activity.category == Category.id))
-        .join_from(Activity, Centre, on=(Activity.centre == Centre.id))
         .where(Proposal.volunteer == user.id)
         .order_by(Proposal.created_at, Proposal.id)
     )

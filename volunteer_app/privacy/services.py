@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from volunteer_app.accounts.models import Consent, User
 from volunteer_app.common.errors import Conflict, NotAllowed, NotFound
 from volunteer_app.common.time import to_berlin
+from volunteer_app.common.urls import base_url
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.privacy import export, queries
 from volunteer_app.proposals import services as proposals
@@ -49,9 +50,7 @@ def build_download(user: User, *, actor: User, now: dt.datetime | None = None) -
     _require_self(user, actor)
     now = now or utcnow()
     data = queries.personal_data(user, now=now)
-    content = export.build_archive(
-        data, generated_at=now, service_url=current_app.config["BASE_URL"]
-    )
+    content = export.build_archive(data, generated_at=now, service_url=base_url())
     log.info("personal data download for user %s (%d bytes)", user.id, len(content))
     return Download(export.filename(to_berlin(now).date()), content)
 

@@ -22,8 +22,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_in
 
 from volunteer_app.accounts import auth
-from volunteer_app.accounts.forms import ConfirmForm
 from volunteer_app.common.errors import DomainError
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import safe_next
 from volunteer_app.db import utcnow
@@ -76,13 +76,6 @@ def _ask_for_consent():
     return redirect(url_for("privacy.renew_consent", next=target))
 
 
-def _show_error(form, exc: DomainError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors.append(exc.message)
-    else:
-        form.form_errors.append(exc.message)
-
-
 # --- Meine Daten ---------------------------------------------------------------------------
 
 
@@ -120,14 +113,14 @@ def download():
 @login_required
 def consents():
     page = queries.consent_page(current_user)
-    return render_template("privacy/consents.html", page=page, form=ConfirmForm(formdata=None))
+    return render_template("privacy/consents.html", page=page, form=ActionForm(formdata=None))
 
 
 def _withdraw(kind: str, ref: int | None, item):
     """Confirm, then withdraw one setting (shared by the routes below)."""
     if item is None:
         abort(404)
-    form = ConfirmForm()
+    form = ActionForm()
     if form.validate_on_submit():
         try:
             services.withdraw_setting(current_user, kind, actor=current_user, ref=ref)
@@ -175,7 +168,7 @@ def withdraw_privacy():
                 code=form.code.data if "code" in form else None,
             )
         except DomainError as exc:
-            _show_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             return _signed_out_for_deletion(when)
     return render_template(

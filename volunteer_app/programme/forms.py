@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from volunteer_app.common.forms import row_id
+
 
 @dataclass(frozen=True)
 class ProgrammeArgs:
@@ -26,6 +28,8 @@ class ProgrammeArgs:
                 start = None
         ids = []
         for value in args.getlist("kategorie"):
-            if value.isdigit() and len(value) <= 9:
-                ids.append(int(value))
+            try:
+                ids.append(row_id(value))
+            except ValueError:
+                continue  # not an id: left out, like an unknown category
         return cls(start, tuple(dict.fromkeys(ids)))

@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = []

@@ -1,4 +1,5 @@
-"""Read helpers for the families' programme: plain entries, grouped into Berlin weeks.
+"""Read helpers for the families' programme: plain entries, grouped into Berlin weeks
+(``weeks.py``).
 
 Everything shown to families goes through ``ProgrammeEntry``: activity, time, place,
 status and a link, never a person. Other sources (partners' consultation hours) turn
@@ -9,39 +10,46 @@ Every page built from here runs a fixed number of queries, whatever the number o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import peewee as pw
-from babel.dates import format_interval, format_skeleton
 from flask import url_for
-from flask_babel import format_date, format_time, get_locale
-from flask_babel import gettext as _
 
 from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import (
-    BUILTIN_LABELS,
-    BUILTIN_ORDER,
     category_label,
+    category_rank,
     rule_summary,
     series_of,
     series_rule,
 )
 from volunteer_app.centres.models import Centre, Operator
-from volunteer_app.common.time import BERLIN, UTC, to_berlin
+from volunteer_app.common.time import to_berlin
 from volunteer_app.partners.queries import kind_label
+from volunteer_app.programme.weeks import (
+    MAX_WEEKS_AHEAD,
+    Week,
+    berlin_midnight,
+    berlin_today,
+    day_heading,
+    first_week,
+    group_by_week,
+    label_weeks,
+    short_date,
+    week_start,
+    when_label,
+)
 from volunteer_app.rooms.queries import public_consultations
 
 WEEKS_PER_PAGE = 3
-# Paging stops here: nobody plans a family afternoon two years ahead (and dates stay valid).
-MAX_WEEKS_AHEAD = 104
 # The overview counts the dates of the coming four weeks.
 OVERVIEW_DAYS = 28
 # The activity page lists this many upcoming dates; the rest are in the calendar.
 DATES_SHOWN = 12
 
 
-# --- Plain entries and weeks -----------------------------------------------------------------
+# --- Plain entries ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -69,140 +77,6 @@ class ProgrammeEntry:
         return to_berlin(self.starts_at).date()
 
 
-@dataclass
-class Day:
-    day: dt.date
-    entries: list[ProgrammeEntry] = field(default_factory=list)
-    heading: str = ""  # set by ``label_weeks``
-
-
-@dataclass
-class Week:
-    start: dt.date  # a Monday
-    relation: str  # "this" | "next" | "later"
-    days: list[Day] = field(default_factory=list)
-    heading: str = ""  # set by ``label_weeks``
-    range_label: str = ""
-
-    @property
-    def end(self) -> dt.date:
-        return self.start + dt.timedelta(days=6)
-
-    @property
-    def count(self) -> int:
-        return sum(len(d.entries) for d in self.days)
-
-
-def week_start(day: dt.date) -> dt.date:
-    """The Monday of ``day``'s week."""
-    return day - dt.timedelta(days=day.weekday())
-
-
-def berlin_midnight(day: dt.date) -> dt.datetime:
-    """00:00 Berlin time on ``day`` as naive UTC (midnight exists on both DST Sundays)."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
-
-
-def berlin_today(now: dt.datetime) -> dt.date:
-    return to_berlin(now).date()
-
-
-def first_week(requested: dt.date | None, today: dt.date) -> dt.date:
-    """The Monday a page starts at: the requested date's week, never before this week and
-    never beyond ``MAX_WEEKS_AHEAD``."""
-    this_monday = week_start(today)
-    if requested is None:
-        return this_monday
-    last = this_monday + dt.timedelta(weeks=MAX_WEEKS_AHEAD)
-    return min(max(week_start(requested), this_monday), last)
-
-
-def group_by_week(
-    entries: Iterable[ProgrammeEntry], first_monday: dt.date, weeks: int, today: dt.date
-) -> list[Week]:
-    """``weeks`` Berlin weeks from ``first_monday``, each with its days that have entries
-    (sorted by start, then title). Entries outside these weeks are left out. Weeks without
-    entries are kept, so that an empty week says so."""
-    this_monday = week_start(today)
-    out = []
-    for n in range(weeks):
-        start = first_monday + dt.timedelta(weeks=n)
-        if start == this_monday:
-            relation = "this"
-        elif start == this_monday + dt.timedelta(weeks=1):
-            relation = "next"
-        else:
-            relation = "later"
-        out.append(Week(start, relation))
-    by_day: dict[dt.date, list[ProgrammeEntry]] = {}
-    for entry in entries:
-        by_day.setdefault(entry.berlin_day, []).append(entry)
-    for day in sorted(by_day):
-        index = (day - first_monday).days // 7
-        if 0 <= index < weeks:
-            ordered = sorted(by_day[day], key=lambda e: (e.starts_at, e.title.casefold()))
-            out[index].days.append(Day(day, ordered))
-    return out
-
-
-# --- Words for weeks and days (the reader's language) -----------------------------------------
-
-
-def _locale() -> str:
-    return str(get_locale() or "de")
-
-
-def _day_month(day: dt.date, today: dt.date) -> str:
-    """ "7. Dezember" / "December 7"; with the year ("4. Januar 2027") when not this year."""
-    if day.year == today.year:
-        return format_skeleton("MMMMd", day, locale=_locale())
-    return format_date(day, "long")
-
-
-def week_heading(week: Week, today: dt.date) -> str:
-    """ "This week", "Next week", or "Week of 7 December" (with the year when it differs)."""
-    if week.relation == "this":
-        return _("This week")
-    if week.relation == "next":
-        return _("Next week")
-    return _("Week of %(date)s", date=_day_month(week.start, today))
-
-
-def week_range(week: Week) -> str:
-    """The week's days, e.g. "7.–13. Dez." or "28. Dez. 2026 – 3. Jan. 2027"."""
-    skeleton = "MMMd" if week.start.year == week.end.year else "yMMMd"
-    return format_interval(week.start, week.end, skeleton, locale=_locale())
-
-
-def day_heading(day: dt.date, today: dt.date) -> str:
-    """E.g. "Tuesday, December 1" / "Dienstag, 1. Dezember" (the year only if not this year)."""
-    return f"{format_date(day, 'EEEE')}, {_day_month(day, today)}"
-
-
-def when_label(starts_at: dt.datetime) -> str:
-    """A start in short words, e.g. "Di., 1. Dez., 15:30" (Berlin time)."""
-    return _(
-        "%(day)s, %(time)s",
-        day=short_date(to_berlin(starts_at).date()),
-        time=format_time(starts_at, "short"),
-    )
-
-
-def label_weeks(weeks: list[Week], today: dt.date) -> list[Week]:
-    """Give each week and day its heading in the reader's language."""
-    for week in weeks:
-        week.heading = week_heading(week, today)
-        week.range_label = week_range(week)
-        for day in week.days:
-            day.heading = day_heading(day.day, today)
-    return weeks
-
-
-def short_date(day: dt.date) -> str:
-    """E.g. "Di., 1. Dez." for the overview and the paging links."""
-    return format_skeleton("MMMEd", day, locale=_locale())
-
-
 # --- Categories ---------------------------------------------------------------------------------
 
 
@@ -211,12 +85,6 @@ class CategoryChoice:
     id: int
     label: str
     key: str  # built-in key or ""
-
-
-def _category_rank(category: Category) -> tuple:
-    if category.key in BUILTIN_LABELS:
-        return (0, BUILTIN_ORDER.index(category.key), "")
-    return (1, 0, category.name.casefold())
 
 
 def _public_slots(centre_id: int, now: dt.datetime):
@@ -240,7 +108,7 @@ def programme_categories(centre: Centre, now: dt.datetime) -> list[CategoryChoic
     )
     return [
         CategoryChoice(c.id, category_label(c), c.key or "")
-        for c in sorted(query, key=_category_rank)
+        for c in sorted(query, key=category_rank)
     ]
 
 

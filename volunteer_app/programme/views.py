@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template
 from volunteer_app.activities.queries import category_label
 from volunteer_app.centres.queries import centre_by_slug
 from volunteer_app.db import utcnow
-from volunteer_app.programme import queries
+from volunteer_app.programme import queries, weeks
 
 bp = Blueprint("programme", __name__)
 
@@ -23,5 +23,5 @@ def show_activity(slug: str, activity_id: int):
         activity=activity,
         category_label=category_label(activity.category),
         dates=queries.activity_dates(activity, now=now),
-        today=queries.berlin_today(now),
+        today=weeks.berlin_today(now),
     )

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Regexp
+from wtforms.validators import AnyOf, DataRequired, InputRequired
 
-from volunteer_app.activities.forms import DayField
+from volunteer_app.common.forms import AppForm, DayField, RowIdField, row_id
 
 
-class RunForm(FlaskForm):
+class RunForm(AppForm):
     """A period and options; the scope only when the coordinator may plan operator-wide."""
 
     scope = RadioField(
@@ -44,10 +43,10 @@ class RunForm(FlaskForm):
             self.scope.choices = [SelectChoice("centre", _l("this centre"))]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """Checked proposals (or all, with the "all" button) as invitations or direct sign-ups."""
 
-    proposal_ids = SelectMultipleField(coerce=int, validate_choice=False)
+    proposal_ids = SelectMultipleField(coerce=row_id, validate_choice=False)
     mode = RadioField(
         _l("How"),
         choices=[
@@ -60,25 +59,17 @@ class ConfirmForm(FlaskForm):
     scope = StringField(validators=[AnyOf(["selected", "all"])], default="selected")
 
 
-class ReplaceForm(FlaskForm):
-    volunteer_id = StringField(
-        _l("Instead"),
-        validators=[
-            InputRequired(message=_l("Please choose a person.")),
-            Regexp(r"^[0-9]{1,10}$", message=_l("Please choose a person.")),
-        ],
+class ReplaceForm(AppForm):
+    volunteer_id = RowIdField(
+        _l("Instead"), validators=[DataRequired(message=_l("Please choose a person."))]
     )
 
 
-class ActionForm(FlaskForm):
-    """No fields: only the CSRF token of a one-button form."""
-
-
-class AnswerForm(FlaskForm):
+class AnswerForm(AppForm):
     answer = StringField(
         validators=[InputRequired(), AnyOf(["accept", "decline"])],
     )
 
 
-class WeeklyForm(FlaskForm):
+class WeeklyForm(AppForm):
     enabled = BooleanField(_l("Send me suggestions by e-mail once a week"))

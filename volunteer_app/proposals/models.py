@@ -132,5 +132,5 @@ class WeeklySuggestions(BaseModel):
     last_week = pw.CharField(max_length=8, null=True)
 
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = [MatchRun, Proposal, WeeklySuggestions]

@@ -24,7 +24,7 @@ from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import external_url
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.notifications.services import queue_mail
-from volunteer_app.proposals import queries
+from volunteer_app.proposals import queries, tasks
 from volunteer_app.proposals.explain import reason_dicts
 from volunteer_app.proposals.models import HOLDING, MatchRun, Proposal, WeeklySuggestions
 from volunteer_app.signups import services as booking
@@ -89,13 +89,11 @@ def enqueue_run(run_id: int) -> None:
     """Hand the run to the task queue (after the commit that made it visible).
 
     With ``HUEY_IMMEDIATE`` (tests) the task body runs here and now."""
-    from volunteer_app import jobs
-
     try:
-        if current_app.config.get("HUEY_IMMEDIATE"):
-            jobs.match_run.call_local(run_id)
+        if current_app.config["HUEY_IMMEDIATE"]:
+            tasks.match_run.call_local(run_id)
         else:
-            jobs.match_run(run_id)
+            tasks.match_run(run_id)
     except Exception:
         log.exception("Could not queue matching run %s", run_id)
         with write_transaction():
@@ -402,7 +400,7 @@ def _tell_coordinator(proposal: Proposal, *, accepted: bool) -> None:
 
 
 def set_weekly_suggestions(user: User, enabled: bool) -> None:
-    """Opt in or out of the weekly "Passt zu dir" e-mail."""
+    """Opt in or out of the weekly "Passt zu dir" e-mail (sent by ``suggestions.py``)."""
     with write_transaction():
         if enabled:
             WeeklySuggestions.insert(
@@ -410,51 +408,6 @@ def set_weekly_suggestions(user: User, enabled: bool) -> None:
             ).on_conflict_ignore().execute()
         else:
             WeeklySuggestions.delete().where(WeeklySuggestions.user == user.id).execute()
-
-
-@dataclasses.dataclass(frozen=True)
-class WeeklyResult:
-    sent: int
-    nothing_to_suggest: int
-    already_sent: int
-
-
-def send_weekly_suggestions(limit: int = 5) -> WeeklyResult:
-    """Queue this ISO week's suggestions mail for everyone who opted in, once per week.
-
-    Each person's week is claimed with one conditional update in the transaction that
-    queues the mail, so parallel or repeated runs never send a week twice."""
-    today = to_berlin(utcnow()).date()
-    week = queries.iso_week(today)
-    sent = empty = already = 0
-    for user in queries.weekly_subscribers(week):
-        suggestions = queries.suggestions_for(user, limit=limit)
-        with write_transaction():
-            claimed = (
-                WeeklySuggestions.update(last_week=week)
-                .where(
-                    (WeeklySuggestions.user == user.id)
-                    & (WeeklySuggestions.last_week.is_null() | (WeeklySuggestions.last_week < week))
-                )
-                .execute()
-            )
-            if not claimed:
-                already += 1
-                continue
-            if not suggestions:
-                empty += 1
-                continue
-            queue_mail(
-                user.email,
-                "match_suggestions",
-                locale=user.locale,
-                user=user,
-                suggestions=suggestions,
-                link=external_url("proposals.suggestions"),
-                slot_link=lambda slot_id: external_url("signups.show_slot", slot_id=slot_id),
-            )
-            sent += 1
-    return WeeklyResult(sent, empty, already)
 
 
 def open_proposal_count(run: MatchRun) -> int:

@@ -1,8 +1,10 @@
-"""The body of a matching run: claim it, build the problem, solve, store proposals.
+"""The proposals' jobs: a matching run, and the weekly suggestions mail.
 
-Runs in the task queue's worker (``jobs.match_run``), inside an app context and an open
-connection; progress is written to the run row as it goes, each step committed, so the
-run page can show it. Never called inside a web request (except in immediate mode).
+A matching run is queued by ``services.start_run`` and solved in the task queue's worker
+(``match_run``): claim it, build the problem, solve, store proposals. It runs inside an app
+context and an open connection; progress is written to the run row as it goes, each step
+committed, so the run page can show it. Never called inside a web request (except in
+immediate mode).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import time
 
 from volunteer_app import matching
 from volunteer_app.db import utcnow, write_transaction
-from volunteer_app.proposals import queries
+from volunteer_app.proposals import queries, suggestions
 from volunteer_app.proposals.explain import reason_dicts
 from volunteer_app.proposals.models import MatchRun, Proposal
+from volunteer_app.proposals.problem import Built
+from volunteer_app.taskqueue import huey, job_context, weekly_at_berlin_time
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ def execute_run(run_id: int) -> str:
     return "done"
 
 
-def _store(run: MatchRun, built: queries.Built, solution, seconds: float) -> None:
+def _store(run: MatchRun, built: Built, solution, seconds: float) -> None:
     problem = built.problem
     taken = {}  # slot -> seats used by fixed + new pairs
     for pair in (*problem.fixed, *solution.pairs):
@@ -125,3 +129,27 @@ def _store(run: MatchRun, built: queries.Built, solution, seconds: float) -> Non
             candidates=candidates,
             finished_at=utcnow(),
         ).where(MatchRun.id == run.id).execute()
+
+
+def run_match(run_id: int) -> str:
+    """Solve one queued matching run (the body of ``match_run``); progress goes to the run."""
+    with job_context():
+        return execute_run(run_id)
+
+
+@huey.task(name="match_run")
+def match_run(run_id: int) -> str:
+    """Queued by "Vorschläge erzeugen": never solved inside the web request."""
+    return run_match(run_id)
+
+
+def run_send_suggestions():
+    """Queue this ISO week's "Passt zu dir" mail for everyone who opted in (once a week)."""
+    with job_context():
+        return suggestions.send_weekly_suggestions()
+
+
+@huey.periodic_task(weekly_at_berlin_time(0, 8, 0), name="send_suggestions_weekly")
+def send_suggestions_weekly():
+    """Mondays at 08:00 Berlin time: the weekly suggestions (idempotent per ISO week)."""
+    run_send_suggestions()

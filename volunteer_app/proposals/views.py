@@ -10,12 +10,11 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import apply_domain_error
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.proposals import explain, queries, services
 from volunteer_app.proposals.forms import (
-    ActionForm,
     AnswerForm,
     ConfirmForm,
     ReplaceForm,
@@ -132,7 +131,7 @@ def replace(run_id: int, proposal_id: int):
         return redirect(url_for(".show_run", run_id=run.id))
     try:
         new = services.replace_proposal(
-            run, proposal_id, int(form.volunteer_id.data), actor=current_user
+            run, proposal_id, form.volunteer_id.data, actor=current_user
         )
     except DomainError as exc:
         flash(exc.message, "error")

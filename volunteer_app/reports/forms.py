@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from volunteer_app.activities.forms import DayField, IdField, _text
+from volunteer_app.common.forms import AppForm, DayField, IdField, text_field
+
+DATE_MESSAGE = _l("Please enter a date, like 24.12.2026.")
 
 
-class CertificateRequestForm(FlaskForm):
+class CertificateRequestForm(AppForm):
     centre_id = IdField(_l("Centre"))
-    period_start = DayField(_l("From"), validators=[InputRequired(_l("Please enter a date."))])
-    period_end = DayField(_l("To"), validators=[InputRequired(_l("Please enter a date."))])
+    period_start = DayField(_l("From"), validators=[InputRequired(DATE_MESSAGE)])
+    period_end = DayField(_l("To"), validators=[InputRequired(DATE_MESSAGE)])
 
     def __init__(self, *args, centres=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,12 +25,6 @@ class CertificateRequestForm(FlaskForm):
             raise ValidationError(_l("The last day must not be before the first day."))
 
 
-class SignForm(FlaskForm):
-    signer_name = _text(_l("Signed by (name as printed)"), 100, required=True)
-    signed_on = DayField(
-        _l("Date of signature"), validators=[InputRequired(_l("Please enter a date."))]
-    )
-
-
-class ConfirmForm(FlaskForm):
-    """No fields: the CSRF token of a one-button form (withdraw)."""
+class SignForm(AppForm):
+    signer_name = text_field(_l("Signed by (name as printed)"), 100, required=True)
+    signed_on = DayField(_l("Date of signature"), validators=[InputRequired(DATE_MESSAGE)])

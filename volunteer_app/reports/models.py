@@ -52,5 +52,5 @@ class VolunteeringCertificate(BaseModel):
         return json.loads(self.details or "[]")
 
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = [VolunteeringCertificate]

@@ -17,7 +17,7 @@ from peewee import JOIN
 
 from volunteer_app.accounts.models import User
 from volunteer_app.activities.models import Activity, Category, Slot
-from volunteer_app.activities.queries import BUILTIN_ORDER, category_label
+from volunteer_app.activities.queries import category_label, category_rank
 from volunteer_app.centres.models import Centre, Operator
 from volunteer_app.common.time import berlin_to_utc
 from volunteer_app.db import utcnow
@@ -40,12 +40,6 @@ def _decimal(value) -> Decimal:
     if value is None:
         return ZERO
     return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def _category_rank(category: Category) -> tuple:
-    if category.key in BUILTIN_ORDER:
-        return (0, BUILTIN_ORDER.index(category.key), "")
-    return (1, 0, category.name.casefold())
 
 
 # --- A volunteer's hours --------------------------------------------------------------------
@@ -117,7 +111,7 @@ def volunteer_hours(volunteer_id: int, first: dt.date, last: dt.date) -> Hours:
         result.total += hours
         result.dates += dates
     result.by_category = [
-        line for _c, line in sorted(categories.values(), key=lambda p: _category_rank(p[0]))
+        line for _c, line in sorted(categories.values(), key=lambda p: category_rank(p[0]))
     ]
     result.by_centre = sorted(centres.values(), key=lambda line: line.label.casefold())
     return result
@@ -340,7 +334,7 @@ def _categories(report: Report, centre_ids, start, end) -> None:
         line_for(cat_id, key, name).hours += _decimal(hours)
         report.hours += _decimal(hours)
     report.categories = [
-        line for _c, line in sorted(lines.values(), key=lambda p: _category_rank(p[0]))
+        line for _c, line in sorted(lines.values(), key=lambda p: category_rank(p[0]))
     ]
 
 

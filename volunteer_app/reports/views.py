@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import apply_domain_error
 from volunteer_app.centres.queries import today
 from volunteer_app.common.errors import Conflict, DomainError
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
 from volunteer_app.reports import export, queries, services
-from volunteer_app.reports.forms import CertificateRequestForm, ConfirmForm, SignForm
+from volunteer_app.reports.forms import CertificateRequestForm, SignForm
 
 bp = Blueprint("reports", __name__)
 # Hours and counts in the reader's locale ("12,5" in German), no trailing zeros.
@@ -82,7 +82,7 @@ def _render_hours(form, first, last, bad=False):
     return render_template(
         "reports/my_hours.html", hours=queries.volunteer_hours(current_user.id, first, last),
         first=first, last=last, years=_years(), form=form,
-        certificates=queries.certificates_of(current_user.id), confirm_form=ConfirmForm(formdata=None),
+        certificates=queries.certificates_of(current_user.id), confirm_form=ActionForm(formdata=None),
     )  # fmt: skip
 
 
@@ -137,7 +137,7 @@ def my_certificate(certificate_id: int):
 @login_required
 def withdraw_certificate(certificate_id: int):
     cert = _own_certificate(certificate_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         services.withdraw_certificate(cert, actor=current_user)

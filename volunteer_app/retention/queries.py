@@ -1,7 +1,7 @@
 """Reading what the retention rules need: each person's timeline at each centre.
 
 The §72a certificate record and the measles note of a person at a centre are kept only as
-long as the person volunteers there (DOMAIN.md, docs/privacy.md):
+long as the person volunteers there (docs/domain.md, docs/privacy.md):
 
 - never deleted while they have a booked slot there that has not ended (an active
   sign-up: confirmed, pending or waitlisted, on a slot that is not cancelled);

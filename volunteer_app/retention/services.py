@@ -69,6 +69,7 @@ LABELS = {
     "match_runs": "Matching runs deleted (with their proposals)",
     "audit_entries": "Audit entries deleted",
     "wish_emails": "Wishers' e-mail addresses deleted",
+    "unreviewed_wishes": "Wishes nobody reviewed, deleted",
 }
 # Counts that report something other than a deletion.
 NOT_DELETIONS = frozenset({"inactive_warned", "inactive_no_successor"})
@@ -118,6 +119,7 @@ def run_retention(now: dt.datetime | None = None) -> RetentionResult:
     counts["match_runs"] = delete_old_match_runs(now)
     counts["audit_entries"] = delete_old_audit_entries(now)
     counts["wish_emails"] = delete_answered_wish_emails()
+    counts["unreviewed_wishes"] = delete_unreviewed_wishes(now)
     result = RetentionResult(counts)
     log.info("Retention: %s", "; ".join(result.lines()))
     return result
@@ -296,4 +298,16 @@ def delete_answered_wish_emails() -> int:
             Wish.update(email=None, email_consent_at=None)
             .where(Wish.status.in_(FINAL_STATUSES) & Wish.email.is_null(False))
             .execute()
+        )
+
+
+def delete_unreviewed_wishes(now: dt.datetime) -> int:
+    """Delete wishes that waited for a coordinator's approval longer than
+    ``RETENTION_UNREVIEWED_WISH_DAYS``, with the wisher's address: nobody published them, and
+    an address must not wait forever on an unread suggestion."""
+    days = current_app.config["RETENTION_UNREVIEWED_WISH_DAYS"]
+    cutoff = now - dt.timedelta(days=days)
+    with write_transaction():
+        return (
+            Wish.delete().where(Wish.approved_at.is_null() & (Wish.created_at < cutoff)).execute()
         )

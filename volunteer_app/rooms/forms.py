@@ -5,26 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
 
-from volunteer_app.activities.forms import (
-    ChoiceField,
-    IdField,
-    ScheduleForm,
-    _number,
-    _text,
-)
+from volunteer_app.activities.forms import ScheduleForm
+from volunteer_app.common.forms import AppForm, ChoiceField, IdField, number_field, text_field
 
 ROOM_FIELDS = ("name", "capacity", "accessible", "equipment", "is_active")
 
 
-class RoomForm(FlaskForm):
-    name = _text(_l("Name of the room"), 100, required=True)
-    capacity = _number(_l("Places (people)"), 1, 1000, default=12)
+class RoomForm(AppForm):
+    name = text_field(_l("Name of the room"), 100, required=True)
+    capacity = number_field(_l("Places (people)"), 1, 1000, default=12)
     accessible = BooleanField(_l("Barrier-free (step-free access)"))
-    equipment = _text(_l("Equipment"), 1000, multiline=True)
+    equipment = text_field(_l("Equipment"), 1000, multiline=True)
     is_active = BooleanField(_l("In use (takes bookings)"), default=True)
 
     def room_data(self) -> dict:
@@ -44,9 +38,9 @@ class BookingForm(ScheduleForm):
     room_id = IdField(_l("Room"))
     partner_id = IdField(_l("For a partner"), default=0)
     activity_id = IdField(_l("For an activity"), default=0)
-    title = _text(_l("Title"), 120)
+    title = text_field(_l("Title"), 120)
     is_public = BooleanField(_l("Public consultation hours: show in the family programme"))
-    note = _text(_l("Internal note"), 1000, multiline=True)
+    note = text_field(_l("Internal note"), 1000, multiline=True)
     ends = ChoiceField(_l("Ends"), choices=BOOKING_ENDS, default="count")
 
     def __init__(self, *args, rooms=(), partners=(), activities=(), **kwargs):
@@ -81,7 +75,7 @@ class BookingForm(ScheduleForm):
         return True
 
 
-class CancelBookingForm(FlaskForm):
+class CancelBookingForm(AppForm):
     scope = ChoiceField(
         _l("What do you want to cancel?"),
         choices=[

@@ -63,5 +63,5 @@ class Booking(BaseModel):
         return self.status == "cancelled"
 
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = [Room, Booking]

@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 from volunteer_app.accounts.models import User
 from volunteer_app.activities import queries as activity_queries
 from volunteer_app.activities import recurrence
-from volunteer_app.activities.services import schedule_rule, wall_clock_message
+from volunteer_app.activities.schedules import schedule_rule
+from volunteer_app.activities.services import wall_clock_error
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -44,13 +45,10 @@ BOOKING_TEXT = {"title": 120, "note": 1000}
 
 
 def opening_hours() -> tuple[int, int]:
-    """The hours within which free times are offered (``ROOM_OPENING_HOURS``, 8 to 18)."""
-    try:
-        start, end = current_app.config.get("ROOM_OPENING_HOURS", (8, 18))
-        start, end = int(start), int(end)
-    except (TypeError, ValueError):
-        return 8, 18
-    return (start, end) if 0 <= start < end <= 24 else (8, 18)
+    """The hours within which free times are offered (``ROOM_OPENING_HOURS``; config.py
+    refuses hours that are not 0 ≤ from < until ≤ 24)."""
+    start, end = current_app.config["ROOM_OPENING_HOURS"]
+    return int(start), int(end)
 
 
 def _require_manager(actor: User, centre: Centre) -> None:
@@ -264,9 +262,7 @@ def _dates(rule: recurrence.Rule, closing: dict) -> list[recurrence.Occurrence]:
     try:
         return [recurrence.occurrence_on(rule, day) for day in days]
     except recurrence.WallClockError as exc:
-        raise DomainError(
-            wall_clock_message(exc), "start_time" if exc.time == rule.start_time else "end_time"
-        ) from exc
+        raise wall_clock_error(exc, rule.start_time) from exc
 
 
 def _timeline(room_id: int, occurrences, margin_days: int = 0) -> queries.Timeline:

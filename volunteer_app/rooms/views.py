@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 
 from volunteer_app.activities.recurrence import utc_to_berlin
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import apply_domain_error
 from volunteer_app.centres.queries import today
 from volunteer_app.common.errors import DomainError, NotFound
+from volunteer_app.common.forms import apply_domain_error, row_id
 from volunteer_app.partners.queries import partner_choices
 from volunteer_app.rooms import queries, services
 from volunteer_app.rooms.forms import BookingForm, CancelBookingForm, RoomForm
@@ -108,7 +108,7 @@ def room_week(slug: str, room_id: int):
 
 
 def _booking_form(centre) -> BookingForm:
-    day, room = _date_arg("datum"), request.args.get("raum", type=int)
+    day, room = _date_arg("datum"), request.args.get("raum", type=row_id)
     return BookingForm(
         rooms=queries.rooms_of(centre, active_only=True),
         partners=partner_choices(centre),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from volunteer_app.common.forms import AppForm, DayField
 from volunteer_app.signups.queries import MAX_RANGE_DAYS, SlotFilters
 
 # Far-off years would overflow the time-zone arithmetic and mean nothing here.
@@ -16,13 +16,13 @@ EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """Only the CSRF token (and where to go back to) of a one-button form."""
 
     next = HiddenField()
 
 
-class SlotFilterForm(FlaskForm):
+class SlotFilterForm(AppForm):
     """The filters of the slot list; read from the query string, so no CSRF token."""
 
     class Meta:
@@ -30,8 +30,8 @@ class SlotFilterForm(FlaskForm):
 
     centre = SelectField(_l("Centre"), choices=[], validators=[Optional()])
     category = SelectField(_l("Kind of activity"), choices=[], validators=[Optional()])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("Until"), validators=[Optional()])
+    date_from = DayField(_l("From"), validators=[Optional()])
+    date_to = DayField(_l("Until"), validators=[Optional()])
     fits_me = BooleanField(_l("Only dates that fit my profile"))
 
     def __init__(self, formdata, centres, categories, **kwargs):

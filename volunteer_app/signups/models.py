@@ -39,3 +39,7 @@ class Signup(BaseModel):
             pw.SQL("CHECK (attendance IS NULL OR attendance IN ('attended', 'no_show'))"),
             pw.SQL("CHECK (hours IS NULL OR (hours >= 0 AND hours <= 24))"),
         ]
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [Signup]

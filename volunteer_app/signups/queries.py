@@ -11,7 +11,7 @@ from decimal import Decimal
 import peewee as pw
 
 from volunteer_app.activities.models import Activity, Category, Slot
-from volunteer_app.activities.queries import category_label
+from volunteer_app.activities.queries import category_label, join_activity, slots_with_activity
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import today
 from volunteer_app.common.time import BERLIN, UTC
@@ -107,16 +107,6 @@ def fit_profile(user) -> FitProfile:
     )
 
 
-def _with_activity():
-    return (
-        Slot.select(Slot, Activity, Category, Centre)
-        .join(Activity, on=(Slot.activity == Activity.id))
-        .join(Category, on=(Activity.category == Category.id))
-        .switch(Activity)
-        .join(Centre, on=(Activity.centre == Centre.id))
-    )
-
-
 def _waitlisted_count():
     waiting = Signup.alias()
     return waiting.select(pw.fn.COUNT(waiting.id)).where(
@@ -143,7 +133,7 @@ def browse_slots(
     and ``my_status`` (the viewer's sign-up status or None). One query.
     """
     first_day = filters.date_from or today()
-    query = _with_activity().select_extend(
+    query = slots_with_activity().select_extend(
         _waitlisted_count().alias("waitlisted"), _status_of(viewer.id).alias("my_status")
     )
     conditions = [
@@ -211,7 +201,7 @@ def filter_choices() -> tuple[list[Centre], list[Category]]:
 def slot_details(slot_id: int) -> Slot | None:
     """One slot with activity, category, centre and ``waitlisted`` (one query)."""
     slot = (
-        _with_activity()
+        slots_with_activity()
         .select_extend(_waitlisted_count().alias("waitlisted"))
         .where(Slot.id == slot_id)
         .first()
@@ -244,15 +234,11 @@ def waitlist_position(signup: Signup) -> int:
 
 
 def _my_signups(user):
-    return (
-        Signup.select(Signup, Slot, Activity, Category, Centre)
-        .join(Slot, on=(Signup.slot == Slot.id))
-        .join(Activity, on=(Slot.activity == Activity.id))
-        .join(Category, on=(Activity.category == Category.id))
-        .switch(Activity)
-        .join(Centre, on=(Activity.centre == Centre.id))
-        .where(Signup.volunteer == user.id)
-    )
+    return join_activity(
+        Signup.select(Signup, Slot, Activity, Category, Centre).join(
+            Slot, on=(Signup.slot == Slot.id)
+        )
+    ).where(Signup.volunteer == user.id)
 
 
 def my_upcoming(user, limit: int = 200) -> list[Signup]:

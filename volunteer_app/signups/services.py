@@ -34,6 +34,7 @@ from volunteer_app.centres.queries import can_manage
 from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
 from volunteer_app.common.time import to_berlin
+from volunteer_app.common.urls import base_url
 from volunteer_app.db import is_sqlite, utcnow, write_transaction
 from volunteer_app.notifications.services import queue_mail
 from volunteer_app.signups.models import ACTIVE, ATTENDANCE, Signup
@@ -757,9 +758,9 @@ def _centre_contact(centre: Centre) -> str:
 
 
 def slot_link(slot_id: int) -> str:
-    """The slot page's address from BASE_URL (mails are also written outside requests)."""
+    """The slot page's address from base_url() (mails are also written outside requests)."""
     path = current_app.url_map.bind("localhost").build("signups.show_slot", {"slot_id": slot_id})
-    return current_app.config["BASE_URL"] + path
+    return base_url() + path
 
 
 def _notify(volunteer: User, slot: Slot, template: str, **context) -> None:

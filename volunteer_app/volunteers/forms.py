@@ -7,24 +7,21 @@ from types import SimpleNamespace
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from volunteer_app.common.forms import AppForm, ClockField, SubForm, row_id
 from volunteer_app.volunteers.queries import (
     LANGUAGES,
-    MAX_ID,
     MAX_PER_MONTH,
     MAX_PER_WEEK,
     MAX_WINDOWS,
@@ -43,15 +40,6 @@ REMINDER_LABELS = (
 )
 # Browsers send "14:00"; some (with a step attribute) "14:00:00".
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
-
-
-def row_id(value) -> int:
-    """A database id: a positive whole number that fits the column (else ValueError)."""
-    text = str(value).strip()
-    number = int(text) if len(text) <= 12 else 0
-    if not 0 < number <= MAX_ID:
-        raise ValueError(value)
-    return number
 
 
 class IdChecklist(SelectMultipleField):
@@ -89,12 +77,12 @@ class CountField(IntegerField):
         super().process_formdata(valuelist)
 
 
-class WindowForm(Form):
+class WindowForm(SubForm):
     """One row of weekly times. A blank row, or one marked for removal, is left out."""
 
     weekday = SelectField(_l("Day"), choices=[], validate_choice=False)
-    start = TimeField(_l("From"), format=TIME_FORMATS, validators=[Optional()])
-    end = TimeField(_l("To"), format=TIME_FORMATS, validators=[Optional()])
+    start = ClockField(_l("From"), format=TIME_FORMATS, validators=[Optional()])
+    end = ClockField(_l("To"), format=TIME_FORMATS, validators=[Optional()])
     remove = BooleanField(_l("Remove"))
 
     @property
@@ -122,7 +110,7 @@ class WindowForm(Form):
         return Window(int(self.weekday.data), self.start.data, self.end.data)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AppForm):
     open_to_anything = BooleanField(_l("I am open to anything"))
     interest_ids = IdChecklist(_l("What I like to do"))
     windows = FieldList(FormField(WindowForm), max_entries=MAX_WINDOWS)

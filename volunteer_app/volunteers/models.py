@@ -53,3 +53,7 @@ class ReachableCentre(BaseModel):
 
     class Meta:
         indexes = ((("user", "centre"), True),)
+
+
+# Every model of this feature; volunteer_app/models.py collects them.
+MODELS: list = [VolunteerProfile, Interest, AvailabilityWindow, ReachableCentre]

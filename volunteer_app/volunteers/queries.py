@@ -37,7 +37,6 @@ DEFAULT_REMINDER_HOURS = 24
 MAX_PER_WEEK = 21
 MAX_PER_MONTH = 60
 MAX_WINDOWS = 28
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 @dataclass(frozen=True, order=True)

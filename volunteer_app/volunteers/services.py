@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from volunteer_app.activities.models import Category
 from volunteer_app.centres.models import Centre
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed
-from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.db import MAX_ID, utcnow, write_transaction
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
     Interest,
@@ -22,7 +22,6 @@ from volunteer_app.volunteers.models import (
 )
 from volunteer_app.volunteers.queries import (
     LANGUAGES,
-    MAX_ID,
     MAX_PER_MONTH,
     MAX_PER_WEEK,
     MAX_WINDOWS,

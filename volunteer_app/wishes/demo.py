@@ -1,4 +1,5 @@
-"""Demo wishes: a few suggestions per centre, supported, some answered, one realised."""
+"""Demo wishes: a few suggestions per centre, supported, some answered, one realised, and
+one new wish waiting for a coordinator's approval."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ WISHES = (
     ("Schwimmkurs", "Für Kinder ab 4 Jahren.", 3, "declined",
      "Leider haben wir kein Schwimmbad in der Nähe. Die Stadt bietet Kurse im Nordbad an."),
 )  # fmt: skip
+# Sent by a family, not public yet: the coordinators approve or reject it on the wishes desk.
+PENDING = ("Flohmarkt für Kindersachen", "Zweimal im Jahr, gern im Hof des Zentrums.")
 
 
 def seed(network) -> int:
@@ -39,11 +42,24 @@ def seed(network) -> int:
                 answered_at=when + dt.timedelta(days=3) if (answer or realised) else None,
                 activity=hike.id if realised else None,
                 realised_at=when + dt.timedelta(days=3) if realised else None,
-                support_count=supports, created_at=when, updated_at=when,
+                support_count=supports, approved_at=when, created_at=when, updated_at=when,
             )  # fmt: skip
             WishSupport.insert_many(
                 [{"wish": wish.id, "browser_hash": hash_token(f"demo-{wish.id}-{k}"),
                   "created_at": when} for k in range(supports)]
             ).execute()  # fmt: skip
             created += 1 + supports
+        created += _seed_pending(centre, now - dt.timedelta(hours=5 + n))
     return created
+
+
+def _seed_pending(centre, when) -> int:
+    title, text = PENDING
+    if Wish.get_or_none((Wish.centre == centre.id) & (Wish.title == title)):
+        return 0
+    wish = Wish.create(
+        centre=centre.id, title=title, description=text, support_count=1,
+        approved_at=None, created_at=when, updated_at=when,
+    )  # fmt: skip
+    WishSupport.create(wish=wish.id, browser_hash=hash_token(f"demo-{wish.id}-0"), created_at=when)
+    return 2

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from volunteer_app.accounts.forms import normalise_email
-from volunteer_app.activities.forms import ChoiceField, IdField, _text
-from volunteer_app.common.forms import NoControlCharacters
+from volunteer_app.common.forms import (
+    AppForm,
+    ChoiceField,
+    IdField,
+    NoControlCharacters,
+    lower_text,
+    text_field,
+)
 from volunteer_app.wishes.models import ANSWER_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 
-class WishForm(FlaskForm):
+class WishForm(AppForm):
     """A family's suggestion. ``website`` is a honeypot: people never see it, bots fill it."""
 
-    title = _text(_l("What would you like the centre to offer?"), TITLE_MAX, required=True)
-    description = _text(_l("A few words more (optional)"), DESCRIPTION_MAX, multiline=True)
+    title = text_field(_l("What would you like the centre to offer?"), TITLE_MAX, required=True)
+    description = text_field(_l("A few words more (optional)"), DESCRIPTION_MAX, multiline=True)
     email = EmailField(
         _l("Your e-mail address (optional)"),
-        filters=[normalise_email],
+        filters=[lower_text],
         validators=[
             Optional(),
             Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
@@ -53,14 +57,6 @@ class WishForm(FlaskForm):
         return {name: self[name].data for name in self.FIELDS}
 
 
-class SupportForm(FlaskForm):
-    """No fields: the CSRF token of the one-click support button."""
-
-
-class ConfirmForm(FlaskForm):
-    """No fields: the CSRF token of a one-button form (delete)."""
-
-
 STATUS_CHOICES = [
     SelectChoice("new", _l("New: not decided yet")),
     SelectChoice("planned", _l("Planned: we are working on it")),
@@ -69,14 +65,36 @@ STATUS_CHOICES = [
 ]
 
 
-class AnswerForm(FlaskForm):
+APPROVAL_CHOICES = [
+    SelectChoice("approve", _l("Check first: new wishes are public once a coordinator approved them (recommended)")),
+    SelectChoice("publish", _l("Publish at once: new wishes are public right after they are sent")),
+]  # fmt: skip
+
+
+class ApprovalForm(AppForm):
+    """The centre's choice: approve new wishes first, or publish them at once."""
+
+    approval = ChoiceField(_l("New wishes"), choices=APPROVAL_CHOICES, default="approve")
+
+    @property
+    def need_approval(self) -> bool:
+        return self.approval.data != "publish"
+
+
+class RejectForm(AppForm):
+    """Refusing a waiting wish, with a reason for the wisher (optional)."""
+
+    reason = text_field(_l("Reason for the family (optional)"), ANSWER_MAX, multiline=True)
+
+
+class AnswerForm(AppForm):
     """The centre's public answer and the wish's status."""
 
     status = ChoiceField(_l("Status"), choices=STATUS_CHOICES, default="new")
     activity_id = IdField(
         _l("Which activity realises the wish?"), validators=[Optional()], default=0
     )
-    answer = _text(_l("Public answer"), ANSWER_MAX, multiline=True)
+    answer = text_field(_l("Public answer"), ANSWER_MAX, multiline=True)
 
     FIELDS = ("status", "activity_id", "answer")
 

@@ -36,6 +36,8 @@ class Wish(BaseModel):
     locale = pw.CharField(max_length=5, default="de")
     # Denormalised count of WishSupport rows, changed in the same transaction as they are.
     support_count = pw.IntegerField(default=0)
+    # Shown publicly from this moment; NULL: awaiting a coordinator's approval (moderation).
+    approved_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 
@@ -52,6 +54,11 @@ class Wish(BaseModel):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def is_pending(self) -> bool:
+        """Not public yet: a coordinator has still to approve it."""
+        return self.approved_at is None
+
 
 class WishSupport(BaseModel):
     """One support of a wish by one browser: the hash of a random cookie id, never the id."""
@@ -64,5 +71,5 @@ class WishSupport(BaseModel):
         indexes = ((("wish", "browser_hash"), True),)
 
 
-# Every model of this feature; db.all_models() collects them.
+# Every model of this feature; volunteer_app/models.py collects them.
 MODELS: list = [Wish, WishSupport]

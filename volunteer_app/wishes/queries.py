@@ -31,12 +31,13 @@ class WishBoard:
 
 
 def _ranked(centre_id: int):
-    """The centre's wishes with their activity, open ones first, then by support and age."""
+    """The centre's public (approved) wishes with their activity, open ones first, then by
+    support and age."""
     open_first = pw.Case(None, [(Wish.status.in_(OPEN_STATUSES), 0)], 1)
     return (
         Wish.select(Wish, Activity)
         .join(Activity, JOIN.LEFT_OUTER, on=(Wish.activity == Activity.id))
-        .where(Wish.centre == centre_id)
+        .where((Wish.centre == centre_id) & Wish.approved_at.is_null(False))
         .order_by(open_first, Wish.support_count.desc(), Wish.created_at.desc(), Wish.id.desc())
     )
 
@@ -54,12 +55,13 @@ def _board(wishes) -> WishBoard:
 
 
 def public_board(centre_id: int) -> WishBoard:
-    """What families see: every wish of the centre (no address), in one query."""
+    """What families see: every approved wish of the centre (no address), in one query."""
     return _board(_ranked(centre_id).limit(PUBLIC_LIMIT))
 
 
 def ranked_wishes(centre_id: int, status: str | None = None) -> list[Wish]:
-    """The coordinators' list: ranked by support, then the newest; optionally one status."""
+    """The coordinators' list of public wishes: ranked by support, then the newest;
+    optionally one status. Wishes awaiting approval are ``pending_wishes``."""
     query = _ranked(centre_id)
     if status:
         query = query.where(Wish.status == status)
@@ -67,13 +69,48 @@ def ranked_wishes(centre_id: int, status: str | None = None) -> list[Wish]:
 
 
 def status_counts(centre_id: int) -> dict[str, int]:
+    """Public wishes per status, and those awaiting approval as ``"pending"`` (one query)."""
+    key = pw.Case(None, [(Wish.approved_at.is_null(), "pending")], Wish.status)
     rows = (
-        Wish.select(Wish.status, pw.fn.COUNT(Wish.id).alias("n"))
+        Wish.select(key.alias("key"), pw.fn.COUNT(Wish.id).alias("n"))
         .where(Wish.centre == centre_id)
-        .group_by(Wish.status)
+        .group_by(key)
         .tuples()
     )
     return dict(rows)
+
+
+def pending_wishes(centre_id: int) -> list[Wish]:
+    """Wishes awaiting a coordinator's approval, the oldest first (one query)."""
+    return list(
+        Wish.select()
+        .where((Wish.centre == centre_id) & Wish.approved_at.is_null())
+        .order_by(Wish.created_at, Wish.id)
+        .limit(MANAGE_LIMIT)
+    )
+
+
+def pending_count(centre_id: int) -> int:
+    """How many wishes of the centre await approval (the desk's figure)."""
+    return Wish.select().where((Wish.centre == centre_id) & Wish.approved_at.is_null()).count()
+
+
+def own_pending(centre_id: int, browser_hash: str | None) -> list[Wish]:
+    """This browser's own wishes still awaiting approval, for "being checked" on the public
+    page (one query; none without a cookie). Only the browser that suggested a wish
+    supports it before it is public."""
+    if not browser_hash:
+        return []
+    return list(
+        Wish.select(Wish.id, Wish.title, Wish.created_at)
+        .join(WishSupport, on=(WishSupport.wish == Wish.id))
+        .where(
+            (Wish.centre == centre_id)
+            & Wish.approved_at.is_null()
+            & (WishSupport.browser_hash == browser_hash)
+        )
+        .order_by(Wish.created_at, Wish.id)
+    )
 
 
 def wish_in_centre(centre: Centre, wish_id: int) -> Wish | None:
@@ -129,7 +166,10 @@ def realised_wishes(centre_id: int, limit: int = 6) -> list[RealisedWish]:
         Wish.select(Wish.id, Wish.title, Activity.id, Activity.title, next_slot)
         .join(Activity, on=(Wish.activity == Activity.id))
         .where(
-            (Wish.centre == centre_id) & (Wish.status == "realised") & (Activity.is_public == True)  # noqa: E712
+            (Wish.centre == centre_id)
+            & (Wish.status == "realised")
+            & Wish.approved_at.is_null(False)
+            & (Activity.is_public == True)  # noqa: E712
         )
         .order_by(Wish.realised_at.desc(), Wish.id.desc())
         .limit(limit)

@@ -1,8 +1,14 @@
-"""State changes of wishes: suggest, support, answer, realise as an activity, delete.
+"""State changes of wishes: suggest, support, approve or reject, answer, realise as an
+activity, delete.
 
 Families need no account: a wish carries no name, and an e-mail address only together with
 the moment the wisher consented to its storage. Supports are counted once per browser: the
 browser keeps a random id in a cookie, the database only its hash (unique per wish).
+
+Public input is moderated: a new wish is public only once a coordinator approved it
+(``approved_at``), unless its centre publishes new wishes at once
+(``Centre.wishes_need_approval``). A rejected wish is deleted, after its reason was mailed
+to the wisher if they left an address. Answering or realising a wish approves it too.
 """
 
 from __future__ import annotations
@@ -67,19 +73,22 @@ def _folded(title: str) -> str:
     return " ".join(title.casefold().split())
 
 
-def _same_title(centre: Centre, title: str) -> Wish | None:
-    """An open wish of the centre with the same title (ignoring case and spacing)."""
+def _same_title(centre: Centre, title: str, *, other_than: int | None = None) -> Wish | None:
+    """A public open wish of the centre with the same title (ignoring case and spacing)."""
     folded = _folded(title)
     candidates = Wish.select(Wish.id, Wish.title).where(
         (Wish.centre == centre.id)
         & Wish.status.in_(OPEN_STATUSES)
+        & Wish.approved_at.is_null(False)
         & (pw.fn.LOWER(Wish.title) == title.lower())
+        & (Wish.id != (other_than or 0))
     )
     return next((w for w in candidates if _folded(w.title) == folded), None)
 
 
 def suggest_wish(centre: Centre, data: dict, *, browser_hash: str, locale: str = "de") -> Wish:
-    """A new wish of the centre, supported by the browser that suggested it.
+    """A new wish of the centre, supported by the browser that suggested it: public at once
+    if the centre wants it so, else awaiting a coordinator's approval (``is_pending``).
 
     The e-mail address is kept only with ``consent`` true; without it the address is
     dropped (the form refuses that combination before, with a message)."""
@@ -104,6 +113,7 @@ def suggest_wish(centre: Centre, data: dict, *, browser_hash: str, locale: str =
             email_consent_at=now if email else None,
             locale=locale if locale in LOCALES else "de",
             support_count=1,
+            approved_at=None if centre.wishes_need_approval else now,
             created_at=now,
             updated_at=now,
         )
@@ -114,9 +124,11 @@ def suggest_wish(centre: Centre, data: dict, *, browser_hash: str, locale: str =
 
 def support_wish(centre: Centre, wish_id: int, *, browser_hash: str) -> bool:
     """Count the browser's support once: True if counted now, False if it had supported
-    the wish before. Only open wishes (new or planned) can be supported."""
+    the wish before. Only public open wishes (new or planned) can be supported."""
     with write_transaction():
-        wish = Wish.get_or_none((Wish.id == wish_id) & (Wish.centre == centre.id))
+        wish = Wish.get_or_none(
+            (Wish.id == wish_id) & (Wish.centre == centre.id) & Wish.approved_at.is_null(False)
+        )
         if wish is None:
             raise NotFound(_("This wish does not exist (any more)."))
         if not wish.is_open:
@@ -175,6 +187,8 @@ def _apply_answer(wish: Wish, centre: Centre, status: str, answer: str, activity
         "answered_at": now,
         "answered_by": actor.id,
         "realised_at": (wish.realised_at or now) if status == "realised" else None,
+        # A public answer publishes the wish it answers.
+        "approved_at": wish.approved_at or now,
     }
     Wish.update(**fields).where(Wish.id == wish.id).execute()
     for name, value in fields.items():
@@ -233,3 +247,86 @@ def delete_wish(wish: Wish, *, actor: User) -> None:
     if not deleted:
         raise NotFound(_("This wish does not exist (any more)."))
     log.info("wish %s deleted by user %s", wish.id, actor.id)
+
+
+# --- Moderation ----------------------------------------------------------------------------
+
+
+def set_wish_approval(centre: Centre, need_approval: bool, *, actor: User) -> bool:
+    """Whether the centre's new wishes wait for approval (True) or are public at once.
+    Wishes waiting already keep waiting. Returns whether the setting changed."""
+    _require_manager(actor, centre)
+    with write_transaction():
+        changed = (
+            Centre.update(wishes_need_approval=bool(need_approval))
+            .where((Centre.id == centre.id) & (Centre.wishes_need_approval != bool(need_approval)))
+            .execute()
+        )
+    centre.wishes_need_approval = bool(need_approval)
+    if changed:
+        log.info(
+            "wishes of centre %s %s by user %s",
+            centre.id,
+            "need approval" if need_approval else "are published at once",
+            actor.id,
+        )
+    return bool(changed)
+
+
+def approve_wish(wish: Wish, *, actor: User) -> bool:
+    """Show a waiting wish publicly. Returns False if it was public already; refuses it
+    when the same wish is on the public list (reject it with a hint to support that one)."""
+    centre = wish.centre
+    _require_manager(actor, centre)
+    with write_transaction():
+        current = Wish.get_or_none((Wish.id == wish.id) & (Wish.centre == centre.id))
+        if current is None:
+            raise NotFound(_("This wish does not exist (any more)."))
+        if current.approved_at is not None:
+            return False
+        if current.is_open and _same_title(centre, current.title, other_than=current.id):
+            raise Conflict(
+                _(
+                    "The same wish is on the public list already. Please reject this one; "
+                    "your reason can invite the family to support the other one."
+                )
+            )
+        now = utcnow()
+        approved = (
+            Wish.update(approved_at=now, updated_at=now)
+            .where((Wish.id == wish.id) & Wish.approved_at.is_null())
+            .execute()
+        )
+    if approved:
+        wish.approved_at = now
+        log.info("wish %s approved by user %s", wish.id, actor.id)
+    return bool(approved)
+
+
+def reject_wish(wish: Wish, reason: str = "", *, actor: User) -> bool:
+    """Refuse a waiting wish: the reason is mailed to the wisher if they left an address,
+    then the wish is deleted with its supports and address. A public wish is not rejected
+    but answered or deleted. Returns whether a mail was queued."""
+    centre = wish.centre
+    _require_manager(actor, centre)
+    reason = _clean({"reason": reason}, "reason", ANSWER_MAX)
+    with write_transaction():
+        current = Wish.get_or_none((Wish.id == wish.id) & (Wish.centre == centre.id))
+        if current is None:
+            raise NotFound(_("This wish does not exist (any more)."))
+        if current.approved_at is not None:
+            raise Conflict(_("This wish is public already: answer it, or delete it if it is spam."))
+        mailed = bool(current.email)
+        if mailed:
+            queue_mail(
+                current.email,
+                "wish_rejected",
+                locale=current.locale,
+                wish=current,
+                centre=centre,
+                reason=reason,
+                link=external_url("wishes.centre_wishes", slug=centre.slug),
+            )
+        Wish.delete().where(Wish.id == current.id).execute()
+    log.info("wish %s rejected by user %s (mail: %s)", wish.id, actor.id, mailed)
+    return mailed

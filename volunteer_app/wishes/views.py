@@ -12,22 +12,24 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from volunteer_app.activities import queries as activity_queries
 from volunteer_app.activities.forms import ActivityForm
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.forms import apply_domain_error
 from volunteer_app.centres.queries import can_manage, centre_by_slug
 from volunteer_app.common.errors import Conflict, DomainError, NotFound
+from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.security import hash_token, new_token
-from volunteer_app.extensions import limiter
+from volunteer_app.extensions import configured_limit, limiter
 from volunteer_app.wishes import queries, services
-from volunteer_app.wishes.forms import AnswerForm, ConfirmForm, SupportForm, WishForm
+from volunteer_app.wishes.forms import AnswerForm, ApprovalForm, RejectForm, WishForm
 
 bp = Blueprint("wishes", __name__)
 
@@ -36,13 +38,24 @@ COOKIE_DAYS = 365
 _COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{40,50}$")
 
 
-def _limit(key: str, default: str):
-    """A rate limit per IP address the configuration may override."""
-    return lambda: current_app.config.get(key, default)
+# Per address generous (parents share a centre's Wi-Fi), per browser tight (browser_key).
+SUGGEST_LIMIT = configured_limit("RATELIMIT_WISHES")
+SUGGEST_BROWSER_LIMIT = configured_limit("RATELIMIT_WISHES_BROWSER")
+SUPPORT_LIMIT = configured_limit("RATELIMIT_WISH_SUPPORT")
+SUPPORT_BROWSER_LIMIT = configured_limit("RATELIMIT_WISH_SUPPORT_BROWSER")
 
 
-SUGGEST_LIMIT = _limit("RATELIMIT_WISHES", "10 per hour")
-SUPPORT_LIMIT = _limit("RATELIMIT_WISH_SUPPORT", "20 per minute;100 per hour")
+def browser_key() -> str:
+    """Whom the per-browser limits count: the browser's session (the signed session cookie
+    holds the CSRF token every form sends), else its wish cookie, else its address. Only a
+    hash of either id reaches the rate-limit storage."""
+    token = session.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+    if isinstance(token, str) and token:
+        return "wish-session:" + hash_token(token)
+    value = request.cookies.get(COOKIE, "")
+    if _COOKIE_VALUE.match(value):
+        return "wish-browser:" + hash_token(value)
+    return "wish-address:" + (get_remote_address() or "")
 
 
 def _browser() -> tuple[str, str | None]:
@@ -67,7 +80,7 @@ def _with_cookie(response, token: str | None):
             max_age=COOKIE_DAYS * 24 * 3600,
             httponly=True,
             samesite="Lax",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
 
@@ -85,15 +98,25 @@ def _to_list(centre, wish_id: int | None = None):
 # --- Public ---------------------------------------------------------------------------------
 
 
+def _thanks(pending: bool) -> str:
+    if pending:
+        return _(
+            "Thank you! Your wish is being checked and appears on the list "
+            "once the centre has approved it."
+        )
+    return _("Thank you! Your wish is now on the list.")
+
+
 @bp.route("/zentren/<slug>/wuensche", methods=["GET", "POST"])
 @limiter.limit(SUGGEST_LIMIT, methods=["POST"])
+@limiter.limit(SUGGEST_BROWSER_LIMIT, key_func=browser_key, methods=["POST"])
 def centre_wishes(slug: str):
     centre = centre_by_slug(slug) or abort(404)
     form = WishForm()
     if form.validate_on_submit():
         browser, token = _browser()
         if form.is_bot:  # the honeypot: answer as if it worked, keep nothing
-            flash(_("Thank you! Your wish is now on the list."), "success")
+            flash(_thanks(centre.wishes_need_approval), "success")
             return _to_list(centre)
         try:
             wish = services.suggest_wish(
@@ -102,20 +125,23 @@ def centre_wishes(slug: str):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            flash(_("Thank you! Your wish is now on the list."), "success")
+            flash(_thanks(wish.is_pending), "success")
             return _with_cookie(_to_list(centre, wish.id), token)
+    known = _known_browser()
     return render_template(
         "wishes/public.html", centre=centre, form=form, board=queries.public_board(centre.id),
-        supported=queries.supported_ids(centre.id, _known_browser()),
-        support_form=SupportForm(formdata=None), can_manage=can_manage(current_user, centre),
+        supported=queries.supported_ids(centre.id, known),
+        own_pending=queries.own_pending(centre.id, known),
+        support_form=ActionForm(formdata=None), can_manage=can_manage(current_user, centre),
     )  # fmt: skip
 
 
 @bp.post("/zentren/<slug>/wuensche/<int:wish_id>/unterstuetzen")
 @limiter.limit(SUPPORT_LIMIT)
+@limiter.limit(SUPPORT_BROWSER_LIMIT, key_func=browser_key)
 def support(slug: str, wish_id: int):
     centre = centre_by_slug(slug) or abort(404)
-    if not SupportForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     browser, token = _browser()
     try:
@@ -141,10 +167,75 @@ def manage(slug: str):
     centre = _managed_centre(slug)
     status = request.args.get("status")
     status = status if status in ("new", "planned", "realised", "declined") else None
+    approval = "approve" if centre.wishes_need_approval else "publish"
     return render_template(
         "wishes/manage.html", centre=centre, wishes=queries.ranked_wishes(centre.id, status),
         counts=queries.status_counts(centre.id), status=status,
+        pending=queries.pending_wishes(centre.id), action_form=ActionForm(formdata=None),
+        approval_form=ApprovalForm(formdata=None, approval=approval),
     )  # fmt: skip
+
+
+@bp.post("/zentren/<slug>/wuensche/einstellungen")
+@login_required
+def set_approval(slug: str):
+    centre = _managed_centre(slug)
+    form = ApprovalForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if services.set_wish_approval(centre, form.need_approval, actor=current_user):
+        if form.need_approval:
+            flash(_("New wishes are now public once a coordinator has approved them."), "success")
+        else:
+            flash(_("New wishes are now public right after they are sent."), "success")
+    else:
+        flash(_("Nothing has changed."), "warning")
+    return redirect(url_for(".manage", slug=slug, _anchor="approval-heading"))
+
+
+@bp.post("/zentren/<slug>/wuensche/<int:wish_id>/freigeben")
+@login_required
+def approve(slug: str, wish_id: int):
+    wish = _managed_wish(slug, wish_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        approved = services.approve_wish(wish, actor=current_user)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        flash(exc.message, "warning")
+    else:
+        if approved:
+            flash(_("The wish is now on the public list."), "success")
+        else:
+            flash(_("This wish is on the public list already."), "warning")
+    return redirect(url_for(".manage", slug=slug, _anchor="pending-heading"))
+
+
+@bp.route("/zentren/<slug>/wuensche/<int:wish_id>/ablehnen", methods=["GET", "POST"])
+@login_required
+def reject(slug: str, wish_id: int):
+    wish = _managed_wish(slug, wish_id)
+    if not wish.is_pending:
+        flash(_("This wish is public already: answer it, or delete it if it is spam."), "warning")
+        return redirect(url_for(".answer", slug=slug, wish_id=wish.id))
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            mailed = services.reject_wish(wish, form.reason.data or "", actor=current_user)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            flash(_rejected_message(mailed), "success")
+            return redirect(url_for(".manage", slug=slug, _anchor="pending-heading"))
+    return render_template("wishes/reject.html", centre=wish.centre, wish=wish, form=form)
+
+
+def _rejected_message(mailed: bool) -> str:
+    if mailed:
+        return _("The wish has been rejected and deleted; the family gets your reason by mail.")
+    return _("The wish has been rejected and deleted.")
 
 
 @bp.route("/zentren/<slug>/wuensche/<int:wish_id>", methods=["GET", "POST"])
@@ -164,7 +255,7 @@ def answer(slug: str, wish_id: int):
             return redirect(url_for(".manage", slug=slug))
     return render_template(
         "wishes/answer.html", centre=wish.centre, wish=wish, form=form,
-        delete_form=ConfirmForm(formdata=None),
+        delete_form=ActionForm(formdata=None),
     )  # fmt: skip
 
 
@@ -205,7 +296,7 @@ def realise(slug: str, wish_id: int):
 @login_required
 def delete(slug: str, wish_id: int):
     wish = _managed_wish(slug, wish_id)
-    if not ConfirmForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         services.delete_wish(wish, actor=current_user)

@@ -1,0 +1,58 @@
+"""The model registry: every feature's ``MODELS``, in foreign-key order.
+
+``db.py`` binds the database and knows no feature; each feature's ``models.py`` imports
+``db`` and ends with a ``MODELS`` list; this module, above both, collects those lists. A new
+feature package adds its ``MODELS`` here (``tests/test_no_cycles.py`` fails on a model that
+is missing). The migrations helper, the test database and the benchmarks create and compare
+exactly these tables.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from volunteer_app.accounts.models import MODELS as accounts
+from volunteer_app.activities.models import MODELS as activities
+from volunteer_app.audit.models import MODELS as audit
+from volunteer_app.centres.models import MODELS as centres
+from volunteer_app.checks.models import MODELS as checks
+from volunteer_app.db import BaseModel
+from volunteer_app.erasure.models import MODELS as erasure
+from volunteer_app.feeds.models import MODELS as feeds
+from volunteer_app.notifications.models import MODELS as notifications
+from volunteer_app.partners.models import MODELS as partners
+from volunteer_app.privacy.models import MODELS as privacy
+from volunteer_app.programme.models import MODELS as programme
+from volunteer_app.proposals.models import MODELS as proposals
+from volunteer_app.reports.models import MODELS as reports
+from volunteer_app.retention.models import MODELS as retention
+from volunteer_app.rooms.models import MODELS as rooms
+from volunteer_app.signups.models import MODELS as signups
+from volunteer_app.volunteers.models import MODELS as volunteers
+from volunteer_app.wishes.models import MODELS as wishes
+
+FEATURE_MODELS: tuple[list, ...] = (
+    accounts,
+    centres,
+    notifications,
+    activities,
+    signups,
+    volunteers,
+    checks,
+    audit,
+    feeds,
+    partners,
+    programme,
+    proposals,
+    reports,
+    rooms,
+    wishes,
+    privacy,
+    erasure,
+    retention,
+)
+
+
+def all_models() -> list[type[BaseModel]]:
+    """Every model, in foreign-key order (a table comes after the tables it references)."""
+    return pw.sort_models([model for models in FEATURE_MODELS for model in models])
