@@ -115,10 +115,12 @@ def _pages(s) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("size", ["phone", "desktop"])
+# At phone width, where a long word did the damage (desktop pages are checked for fitting by
+# the other browser tests; this one costs ~14 s per size).
+@pytest.mark.parametrize("size", ["phone"])
 def test_long_words_wrap_on_every_page(live_server, new_page, size):
-    """At 390 px (the reported case) and at 1280 px: the document is never wider than the
-    window, ``document.documentElement.scrollWidth <= width``."""
+    """At 390 px (the reported case): the document is never wider than the window,
+    ``document.documentElement.scrollWidth <= width``."""
     s = live_server.run(_seed)
     users = {"volunteer": s.person, "coordinator": s.coordinator, "admin": s.admin}
     too_wide = []
