@@ -13,9 +13,13 @@ The whole story (a PostgreSQL server restarted under sign-up load, through gunic
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import logging
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import peewee as pw
 import psycopg2
@@ -348,3 +352,33 @@ def test_outside_the_consumer_a_job_fails_at_once():
     """A ``flask jobs`` command (or a test) has an app context: no waiting, no retry."""
     with pytest.raises(pw.OperationalError), taskqueue.job_context():
         raise _refused()
+
+
+def test_rate_limited_pages_work_while_the_limit_storage_is_down(tmp_path):
+    """Redis for the rate limits unreachable: the login page still answers (counted in
+    memory until it is back), never a 500. In a process of its own: the limiter is global."""
+    script = f"""
+from config import TestingConfig
+from volunteer_app import create_app, migrate
+from volunteer_app.db import db
+app = create_app(TestingConfig, DATABASE_URL="sqlite:///{tmp_path / "limits.db"}",
+                 RATELIMIT_STORAGE_URI="redis://127.0.0.1:{free_port()}/0")
+with app.app_context(), db.connection_context():
+    migrate.upgrade()
+client = app.test_client()
+answers = [client.get("/konto/anmelden").status_code for _ in range(3)]
+answers += [client.post("/konto/anmelden", data={{"email": "x@example.org",
+            "password": "falsch"}}).status_code for _ in range(3)]
+print("ANSWERS", answers)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = ast.literal_eval(done.stdout.split("ANSWERS", 1)[1].strip())
+    assert answers[0] == 200 and 500 not in answers, answers
