@@ -10,10 +10,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,6 +22,7 @@ from config import TestingConfig
 from tests.conftest import PG_URL, _close_all, _migrate
 from tests.factories import make_user
 from tests.factories_signups import assert_invariant, make_signup, make_slot, world
+from tests.gunicorn_server import run_gunicorn
 from volunteer_app import create_app
 from volunteer_app.activities.models import Slot
 from volunteer_app.db import db, make_database
@@ -64,57 +61,12 @@ def private_pg():
         admin.close_all()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(private_pg, tmp_path):
     """gunicorn with four workers on a free port; yields (port, log path)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",  # TestingConfig: its SECRET_KEY signs our cookies, no CSRF
-        "TEST_DATABASE_URL": private_pg,
-        "DATABASE_POOL_SIZE": "5",
-    }
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(port, proc, log)
+    with run_gunicorn(private_pg, log, workers=4, pool_size=5) as port:
         yield port, log
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_until_up(port: int, proc, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail("gunicorn exited:\n" + log.read_text(errors="replace")[-3000:])
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace")[-3000:])
 
 
 def _session_cookie(app, user) -> str:

@@ -34,7 +34,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,8 @@ from config import TestingConfig
 from tests.conftest import _close_all, _migrate
 from tests.factories import make_user
 from tests.factories_signups import assert_invariant, make_slot, world
+from tests.gunicorn_server import run_gunicorn
+from tests.mailserver import free_port
 from volunteer_app import create_app, taskqueue
 from volunteer_app.activities.models import Slot
 from volunteer_app.db import db
@@ -71,12 +72,6 @@ def _skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 # --- A PostgreSQL server of the test's own -----------------------------------------------------
 
 
@@ -85,7 +80,7 @@ class PrivateServer:
 
     def __init__(self, bindir: str, as_postgres: bool):
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="thekiz-fault-pg-"))
         self.data = self.root / "data"
         self.prefix: list[str] = []
@@ -231,37 +226,9 @@ def consumer(database, tmp_path):
 @pytest.fixture
 def gunicorn(database, tmp_path):
     """The app on the private server under ``gunicorn -w 2``; yields (url, port, log path)."""
-    url = database
-    port = _free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",  # TestingConfig: its SECRET_KEY signs our cookies, no CSRF
-        "TEST_DATABASE_URL": url,
-        "DATABASE_POOL_SIZE": "4",
-    }
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"{HOST}:{port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while _get(port, "/healthz")[0] != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start:\n" + log.read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
-        yield url, port, log
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with run_gunicorn(database, log, workers=2, pool_size=4, start_timeout=30) as port:
+        yield database, port, log
 
 
 # --- Requests ------------------------------------------------------------------------------------
