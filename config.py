@@ -229,7 +229,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
-    LANGUAGES = ("de", "en")
+    # Family and volunteer pages speak all of these (Babel's spelling: fa_AF is Dari);
+    # staff pages only STAFF_LANGUAGES (docs/translations.md).
+    LANGUAGES = ("de", "en", "uk", "ar", "ru", "pl", "ro", "fa_AF")
+    STAFF_LANGUAGES = ("de", "en")
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "volunteer_app", "translations")
     TEMPLATES_DIR = os.path.join(BASE_DIR, "templates")
     MIGRATIONS_DIR = os.path.join(BASE_DIR, "migrations")

@@ -78,7 +78,7 @@ def test_details_are_saved_and_language_switches(client, anna):
     with client.session_transaction() as sess:
         assert sess["lang"] == "de"
     page = client.get("/konto/").get_data(as_text=True)
-    assert '<html lang="de">' in page
+    assert '<html lang="de" dir="ltr">' in page
 
 
 @pytest.mark.parametrize(

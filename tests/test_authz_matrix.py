@@ -215,6 +215,7 @@ MATRIX: dict[str, Route] = {
     "core.imprint": Route("/impressum", get=everyone(OK)),
     "core.accessibility": Route("/barrierefreiheit", get=everyone(OK)),
     "core.easy_language": Route("/leichte-sprache", get=everyone(OK)),
+    "core.easy_centre": Route("/zentren/<slug>/leichte-sprache", get=everyone(OK), params=_slug_a),
     "core.set_language": Route(
         "/language",
         post=logged_in(done(HOME, "User"), anonymous=done(HOME)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import icalendar
 import pytest
 
 from tests.factories_activities import last_sunday
@@ -24,7 +25,7 @@ from tests.factories_feeds import (
     private_url,
 )
 from tests.ical_check import assert_valid, icaljs_events, recurring_events
-from volunteer_app.activities.models import Activity, Slot
+from volunteer_app.activities.models import Activity, ActivityText, Slot
 from volunteer_app.activities.recurrence import berlin_to_utc
 from volunteer_app.centres.queries import today
 from volunteer_app.db import utcnow
@@ -192,6 +193,42 @@ def test_family_feed_has_no_personal_data(client, centre):
     assert "VALARM" not in data
     assert "TRANSP:TRANSPARENT" in data
     assert "programme" in data  # English names when asked for
+
+
+def test_family_feed_in_ukrainian_reads_right_in_every_reader(client, centre):
+    """``?lang=uk``: the fixed texts in Ukrainian, titles and descriptions from the
+    activities' Ukrainian texts where they exist, German otherwise; all four readers agree."""
+    reading = make_activity(centre, title="Vorlesestunde", description="Bilderbücher.")
+    ActivityText.create(
+        activity=reading, language="uk", title="Година читання", description="Книжки з картинками."
+    )
+    baking = make_activity(
+        centre, title="Backen", description="Wir backen Kekse.", audience="Familien"
+    )
+    ActivityText.create(activity=baking, language="en", title="Baking", description="")
+    make_slot(reading, days_from_today(3))
+    cancelled = make_slot(baking, days_from_today(4))
+    Slot.update(status="cancelled", sequence=1).where(Slot.id == cancelled.id).execute()
+
+    data = _family(client, centre, lang="uk")
+    events = {e[3]: e for e in assert_valid(data, details=True)}
+    assert set(events) == {"Година читання", "Скасовано: Backen"}
+    assert events["Година читання"][5] == "Книжки з картинками."
+    # No Ukrainian text for the baking: the German one, with the audience line in Ukrainian.
+    assert events["Скасовано: Backen"][5] == "Wir backen Kekse.\n\nДля кого: Familien"
+    calendar = icalendar.Calendar.from_ical(data)
+    assert str(calendar["X-WR-CALNAME"]) == "Familienzentrum Am Anger: програма"
+    assert "календар" in str(calendar["X-WR-CALDESC"]).lower()
+
+    # German stays German, the old ``?sprache=`` still works, and Dari is spelt either way.
+    german = {e[3] for e in assert_valid(_family(client, centre))}
+    assert german == {"Vorlesestunde", "Abgesagt: Backen"}
+    english = {e[3] for e in assert_valid(_family(client, centre, sprache="en"))}
+    assert english == {"Vorlesestunde", "Cancelled: Baking"}
+    assert _family(client, centre, lang="en") == _family(client, centre, sprache="en")
+    assert _family(client, centre, lang="fa-AF") == _family(client, centre, lang="fa_AF")
+    for bad in ("lang=xx", "sprache=xx", "lang=", "lang=de-AT"):
+        assert client.get(f"/zentren/{centre.slug}/kalender.ics?{bad}").status_code == 404
 
 
 def test_staff_feed_shows_fill_level_names_and_unfilled(client, centre):

@@ -19,9 +19,11 @@ from tests.factories_feeds import (
     make_slot,
     make_user,
     private_url,
+    reload,
 )
 from tests.ical_check import assert_valid
-from volunteer_app.activities.models import Slot
+from volunteer_app.activities import services
+from volunteer_app.activities.models import ActivityText, Slot
 from volunteer_app.db import utcnow
 from volunteer_app.feeds.models import FeedCache
 
@@ -134,6 +136,47 @@ def test_a_304_does_not_render(client, slots, centre, monkeypatch):
     again = _get(client, family_url(centre), **{"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert _get(client, family_url(centre)).data == first.data  # served from the cache
+
+
+def test_each_language_has_its_own_etag_and_moves_with_its_texts(client, slots, centre):
+    activity = slots[0].activity
+    urls = {code: family_url(centre, lang=code) for code in ("uk", "ar", "en")}
+    urls["de"] = family_url(centre)
+    first = {code: _get(client, url) for code, url in urls.items()}
+    assert len({r.headers["ETag"] for r in first.values()}) == 4
+    assert all(r.status_code == 200 for r in first.values())
+    # The old parameter names the same feed as the new one: same bytes, same ETag.
+    old = _get(client, family_url(centre, sprache="en"))
+    assert old.headers["ETag"] == first["en"].headers["ETag"]
+
+    def again(code):
+        return _get(client, urls[code], **{"If-None-Match": first[code].headers["ETag"]})
+
+    # A Ukrainian text appears: the Ukrainian feed changes, the others are still current.
+    text = ActivityText.create(activity=activity, language="uk", title="Читання", description="")
+    changed = again("uk")
+    assert changed.status_code == 200 and "Читання".encode() in changed.data
+    assert [again(code).status_code for code in ("de", "ar", "en")] == [304, 304, 304]
+    # Its title changes through the service (which moves the activity's updated_at).
+    coordinator = make_coordinator(centre)
+    data = {
+        "title": activity.title,
+        "category_id": activity.category_id,
+        "place": activity.place or "Raum 1",
+        "responsible_id": coordinator.id,
+        "is_public": True,
+        "signup_mode": "open",
+        "cancel_deadline_hours": 24,
+        "volunteers_needed": 2,
+        "texts": {"uk": {"title": "Читання вголос", "description": ""}},
+    }
+    services.update_activity(reload(activity), data, actor=coordinator)
+    latest = _get(client, urls["uk"], **{"If-None-Match": changed.headers["ETag"]})
+    assert latest.status_code == 200 and "Читання вголос".encode() in latest.data
+    # Removed again: the German title in the Ukrainian feed.
+    ActivityText.delete().where(ActivityText.id == text.id).execute()
+    gone = _get(client, urls["uk"], **{"If-None-Match": latest.headers["ETag"]})
+    assert gone.status_code == 200 and b"Vorlesen am Nachmittag" in gone.data
 
 
 def test_volunteer_and_staff_feeds(client, slots, centre):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.factories_feeds import (
     make_slot,
     make_user,
 )
+from volunteer_app.feeds import pages
 from volunteer_app.feeds.models import FeedToken
 
 
@@ -39,8 +41,42 @@ def test_family_subscribe_page_in_german(client, centre):
 def test_family_subscribe_page_in_english_links_an_english_feed(client, centre):
     client.post("/language", data={"lang": "en", "next": "/"})
     html = client.get("/zentren/anger/kalender").get_data(as_text=True)
-    assert "kalender.ics?sprache=en" in html
+    assert "kalender.ics?lang=en" in html
     assert "every 8 to 24 hours" in html and "Subscribe from web" in html
+
+
+def test_the_subscribe_page_offers_the_calendar_in_every_language(client, centre):
+    html = client.get("/zentren/anger/kalender").get_data(as_text=True)
+    select = re.search(r'<select name="sprache".*?</select>', html, re.S).group(0)
+    for code, name in (("de", "Deutsch"), ("uk", "Українська"), ("ar", "العربية"),
+                       ("fa-AF", "Dari — دری"), ("en", "English")):  # fmt: skip
+        assert f'<option value="{code}" lang="{code}"' in select and f">{name}</option>" in select
+    assert re.search(r'<option value="de" lang="de" selected>', select)  # the page's language
+
+    # Choosing Ukrainian: every link names the Ukrainian calendar; the page stays German.
+    html = client.get("/zentren/anger/kalender?sprache=uk").get_data(as_text=True)
+    assert '<html lang="de"' in html
+    assert re.search(r'<option value="uk" lang="uk" selected>', html)
+    assert 'href="webcal://localhost/zentren/anger/kalender.ics?lang=uk"' in html
+    assert 'value="http://localhost/zentren/anger/kalender.ics?lang=uk"' in html
+    assert 'href="http://localhost/zentren/anger/kalender.ics?lang=uk"' in html  # rel=alternate
+    assert '<strong lang="uk" dir="auto">Українська</strong>' in html
+    assert "/zentren/anger/kalender/qr.svg?sprache=uk" in html  # the phone gets the same choice
+    links = pages.links_for("http://localhost/zentren/anger/kalender.ics?lang=uk")
+    assert links.google.endswith(
+        "cid=webcal%3A%2F%2Flocalhost%2Fzentren%2Fanger%2Fkalender.ics%3Flang%3Duk"
+    )
+    qr = client.get("/zentren/anger/kalender/qr.svg?sprache=uk")
+    assert qr.status_code == 200
+    # A page in Dari offers the Dari calendar at once; German needs no parameter.
+    html = client.get("/zentren/anger/kalender?lang=fa-AF").get_data(as_text=True)
+    assert "kalender.ics?lang=fa-AF" in html and '<html lang="fa-AF" dir="rtl">' in html
+    html = client.get("/zentren/anger/kalender?sprache=de").get_data(as_text=True)
+    assert 'value="http://localhost/zentren/anger/kalender.ics"' in html
+    assert client.get("/zentren/anger/kalender?sprache=klingonisch").status_code == 404
+    # An unknown page language is ignored, as on every page: it stays in the Dari chosen above.
+    html = client.get("/zentren/anger/kalender?lang=klingonisch").get_data(as_text=True)
+    assert 'value="http://localhost/zentren/anger/kalender.ics?lang=fa-AF"' in html
 
 
 def test_category_choice_updates_the_links(client, centre):

@@ -17,7 +17,7 @@ from tests.factories_feeds import (
     make_user,
     private_url,
 )
-from volunteer_app.activities.models import Slot
+from volunteer_app.activities.models import ActivityText, Slot
 from volunteer_app.activities.recurrence import berlin_to_utc
 from volunteer_app.centres.queries import today
 from volunteer_app.feeds.models import FeedCache
@@ -83,6 +83,26 @@ def test_feed_query_count_is_constant(client, conn, kind):
     # body; the first request reads the rows (staff: and the people) and stores the result.
     expected = {"family": (7, 5, 4), "staff": (8, 6, 5), "volunteer": (5, 4, 3)}[kind]
     assert results[0] == expected, results
+
+
+def test_family_feed_in_another_language_reads_the_texts_once(client, conn):
+    """In Ukrainian the fingerprint joins the texts (no extra query) and rendering reads them
+    in one query, however many activities have one."""
+    results = []
+    for n in (10, 500):
+        centre, _volunteer, _coordinator = _world(n)
+        for i in range(n // 10):  # more activities with a text and a slot each
+            activity = make_activity(centre, title=f"Treff {i}")
+            ActivityText.create(activity=activity, language="uk", title=f"Зустріч {i}")
+            Slot.create(
+                activity=activity,
+                starts_at=berlin_to_utc(today() + dt.timedelta(days=2), dt.time(9)),
+                ends_at=berlin_to_utc(today() + dt.timedelta(days=2), dt.time(10)),
+                capacity=2,
+            )
+        results.append(_counts(client, family_url(centre, lang="uk")))
+        assert "Зустріч 0".encode() in client.get(family_url(centre, lang="uk")).data
+    assert results[0] == results[1] == (8, 5, 4), results
 
 
 def test_my_calendars_page_query_count_does_not_grow_with_centres(client, login_as, conn):

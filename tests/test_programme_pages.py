@@ -65,7 +65,8 @@ def test_weeks_this_next_and_week_of_with_entry_details(client, centre):
         "Vorlesestunde",
         "Reading aloud",
         "Leseecke im Erdgeschoss",
-        "For: Kinder von 3 bis 6 Jahren mit ihren Eltern",
+        # The centre's German words on an English page are marked so.
+        'For: <bdi lang="de">Kinder von 3 bis 6 Jahren mit ihren Eltern</bdi>',
         f'href="/zentren/pusteblume/programm/{reading.id}"',
     ):
         assert text in this_week, text
@@ -221,7 +222,7 @@ def test_activity_page(client, centre):
     make_series(reading, start_date=dt.date(2026, 12, 17), start_time=dt.time(15, 30))
     page = get(client, f"/zentren/pusteblume/programm/{reading.id}")
     for text in (
-        "<h1>Vorlesestunde</h1>",
+        '<h1 lang="de">Vorlesestunde</h1>',  # German on an English page
         "Reading aloud",
         "Kinder von 3 bis 6 Jahren mit ihren Eltern",
         "Leseecke im Erdgeschoss",
@@ -275,7 +276,10 @@ def test_pages_announce_the_family_feed(client, centre):
     slot_at(reading, dt.date(2026, 12, 17), 10)
     feed = "http://localhost/zentren/pusteblume/kalender.ics"
     page = get(client, "/zentren/pusteblume")
-    assert alternate_links(page) == [feed]
+    # The calendar in the page's language: English here, German without a parameter.
+    assert alternate_links(page) == [f"{feed}?lang=en"]
+    german_page = german(client).get("/zentren/pusteblume").get_data(as_text=True)
+    assert alternate_links(german_page) == [feed]
     assert re.search(
         r'<link rel="alternate" type="text/calendar" title="Calendar of ThEKiZ Pusteblume"', page
     )
@@ -285,13 +289,13 @@ def test_pages_announce_the_family_feed(client, centre):
     slot_at(make_activity(centre, category_key="baking"), dt.date(2026, 12, 17), 12)
     filtered = get(client, f"/zentren/pusteblume?kategorie={bid}&kategorie={rid}")
     ids = sorted([rid, bid])
-    assert alternate_links(filtered) == [f"{feed}?kategorie={ids[0]}&kategorie={ids[1]}"]
+    assert alternate_links(filtered) == [f"{feed}?kategorie={ids[0]}&kategorie={ids[1]}&lang=en"]
     assert (
         f'href="/zentren/pusteblume/kalender?kategorie={ids[0]}&amp;kategorie={ids[1]}"' in filtered
     )
 
     activity_page = get(client, f"/zentren/pusteblume/programm/{reading.id}")
-    assert alternate_links(activity_page) == [feed]
+    assert alternate_links(activity_page) == [f"{feed}?lang=en"]
     assert alternate_links(get(client, "/zentren/")) == []
 
 

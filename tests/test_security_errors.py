@@ -107,7 +107,7 @@ def test_error_page_is_german_by_default(error_app, client, code):
     html = response.get_data(as_text=True)
     assert response.status_code == code
     assert response.mimetype == "text/html"
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     assert f"<h1>{title}</h1>" in html
     assert text in html
     assert 'href="/"' in html  # a way back to the start page
@@ -121,7 +121,7 @@ def test_error_page_is_english_after_switching(error_app, client, code):
     response = _request(client, how)
     html = response.get_data(as_text=True)
     assert response.status_code == code
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert f"<h1>{title}</h1>" in html
     assert text in html
     assert de_text not in html
@@ -150,7 +150,7 @@ def test_other_error_codes_get_the_generic_page(error_app, client, code, family)
     html = response.get_data(as_text=True)
     assert response.status_code == code
     assert f"<h1>{ERRORS[family][1]}</h1>" in html
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
 
 
 def test_csrf_failure_page_explains_the_expired_form(error_app, client):

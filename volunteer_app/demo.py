@@ -31,7 +31,7 @@ from volunteer_app.activities import recurrence
 from volunteer_app.activities import schedules as activity_schedules
 from volunteer_app.activities import services as activity_services
 from volunteer_app.activities import slots as activity_slots
-from volunteer_app.activities.models import Activity, Category, Slot
+from volunteer_app.activities.models import Activity, ActivityText, Category, Slot
 from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, Operator
 from volunteer_app.centres.queries import today
 from volunteer_app.checks import services as check_services
@@ -316,8 +316,30 @@ class _Month:
                 self._history(item)
             self._showcase({item.plan.title: item for item in new})
             self._fill(new)
+        self._texts()
         self._quiet_outbox(first_mail)
         return self.created
+
+    def _texts(self) -> None:
+        """Texts in other languages of demo activities seeded before they had any (new ones
+        get theirs when created); a text a coordinator changed or removed is not touched
+        again while the activity has any."""
+        with write_transaction():
+            for plan in ACTIVITIES:
+                activity = Activity.get_or_none(
+                    (Activity.centre == self.centres[plan.centre].id)
+                    & (Activity.title == plan.title)
+                )
+                if not plan.texts or activity is None or activity.texts.exists():
+                    continue
+                ActivityText.insert_many(
+                    [
+                        {"activity": activity.id, "language": code, "title": title,
+                         "description": description}
+                        for code, title, description in plan.texts
+                    ]
+                ).execute()  # fmt: skip
+                self.created += 1
 
     # --- Categories, profiles, checks ------------------------------------------------------
 
@@ -415,6 +437,10 @@ class _Month:
                 "is_child_facing": plan.child_facing,
                 "cancel_deadline_hours": plan.deadline_hours,
                 "volunteers_needed": plan.needed,
+                "texts": {
+                    code: {"title": title, "description": description}
+                    for code, title, description in plan.texts
+                },
             },
             actor=coordinator,
         )

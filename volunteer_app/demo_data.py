@@ -304,6 +304,8 @@ class ActivityPlan:
     public: bool = True
     approval: bool = False
     deadline_hours: int = 24
+    # Title and short description in other languages: (language, title, description).
+    texts: tuple[tuple[str, str, str], ...] = ()
 
 
 READING_HOUR = "Vorlesestunde"
@@ -324,6 +326,30 @@ ACTIVITIES = (
         SchedulePlan("weekly", TU, "15:30", "16:30"),
         needed=2,
         child_facing=True,
+        texts=(
+            (
+                "uk",
+                "Година читання вголос",
+                "Щовівторка волонтери читають у куточку читання книжки з картинками – "
+                "німецькою, а охоче й іншими мовами родин. Потім є час роздивитися книжки, "
+                "поставити запитання й узяти їх додому. Вихователька дитсадка завжди поруч.",
+            ),
+            (
+                "ar",
+                "ساعة القراءة بصوت عالٍ",
+                "كل يوم ثلاثاء يقرأ متطوعون في ركن القراءة كتبًا مصوّرة بالألمانية، وبكل سرور "
+                "بلغات العائلات الأخرى أيضًا. بعد ذلك يوجد وقت لتصفّح الكتب وطرح الأسئلة "
+                "واستعارتها. ترافقنا دائمًا مربية من الروضة.",
+            ),
+            (
+                "en",
+                "Story time",
+                "Every Tuesday volunteers read picture books aloud in the reading corner – in "
+                "German, and gladly in the families' other languages too. Afterwards there is "
+                "time to look, ask and borrow books. A member of the day-care staff is always "
+                "there.",
+            ),
+        ),
     ),
     ActivityPlan(
         RB,
@@ -339,6 +365,26 @@ ACTIVITIES = (
         needed=3,
         approval=True,
         deadline_hours=48,
+        texts=(
+            (
+                "uk",
+                "Кулінарні зустрічі для родин",
+                "Батьки й діти разом готують просту й недорогу вечерю – часто за рецептами з "
+                "рідних країн родин – і потім вечеряють разом.",
+            ),
+            (
+                "ar",
+                "لقاء الطبخ للعائلات",
+                "يطبخ الآباء والأطفال معًا عشاءً بسيطًا وغير مكلف – غالبًا حسب وصفات من بلدان "
+                "العائلات الأصلية – ثم يتناولونه معًا.",
+            ),
+            (
+                "en",
+                "Family cooking club",
+                "Parents and children cook a simple, inexpensive dinner together – often from "
+                "recipes from the families' home countries – and then eat together.",
+            ),
+        ),
     ),
     ActivityPlan(
         RB,
@@ -352,6 +398,22 @@ ACTIVITIES = (
         "Kita-Kinder mit ihren Eltern, Nachbarinnen und Nachbarn",
         SchedulePlan("weekly", FR, "14:30", "16:30", interval=2),
         needed=3,
+        texts=(
+            (
+                "uk",
+                "Садівництво у дворі",
+                "У дворі є шість високих грядок, равлик із травами та ягідні кущі. Узимку ми "
+                "вкриваємо грядки й майструємо шпаківні, навесні сіємо й садимо. Рукавички й "
+                "інструменти є на місці.",
+            ),
+            (
+                "en",
+                "Gardening in the courtyard",
+                "Six raised beds, a herb spiral and berry bushes in the courtyard. In winter we "
+                "cover the beds and build nest boxes, in spring we sow and plant. Gloves and "
+                "tools are there.",
+            ),
+        ),
     ),
     ActivityPlan(
         RB,

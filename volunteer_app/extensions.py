@@ -1,6 +1,6 @@
 """Unbound extension objects; ``create_app`` binds them."""
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,19 +20,3 @@ def configured_limit(name: str):
     (docs/configuration.md), and a change in ``app.config`` applies to the next request.
     """
     return lambda: current_app.config[name]
-
-
-def select_locale() -> str:
-    from flask_login import current_user
-
-    languages = current_app.config["LANGUAGES"]
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )

@@ -146,6 +146,16 @@ def html_lang(page) -> str:
     return page.evaluate("document.documentElement.lang")
 
 
+def choose_language(page, name: str) -> None:
+    """Open the language switch in the header and choose the language named ``name`` (each
+    is named in itself: "Deutsch", "English", "العربية", …); waits for the page it leads to."""
+    switch = page.locator("details.lang-switch")
+    if not switch.evaluate("el => el.open"):
+        switch.locator("summary").click()
+    with page.expect_navigation():
+        switch.get_by_role("button", name=name, exact=True).click()
+
+
 # --- For the flow tests (tests/browser/test_flow_*.py) --------------------------------------
 
 DESKTOP = {"width": 1280, "height": 800}

@@ -159,9 +159,9 @@ def test_coordinator_plans_fortnightly_skipping_a_holiday_assigns_and_records_at
     expect(pg).to_have_url(re.compile(rf"/zentren/{SLUG}/angebote/neu$"))
     check(pg, "activity-form")
 
-    pg.get_by_label("Titel").fill(TITLE)
+    pg.get_by_label("Titel", exact=True).fill(TITLE)
     pg.get_by_label("Kategorie").select_option(label="Gärtnern")
-    pg.get_by_label("Beschreibung").fill(
+    pg.get_by_label("Beschreibung", exact=True).fill(
         "Wir jäten Beete, säen Kräuter und gießen mit den Kindern.\n\nBitte Gartenhandschuhe "
         "mitbringen."
     )

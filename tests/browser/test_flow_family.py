@@ -12,6 +12,7 @@ import pytest
 from tests.browser.helpers import (
     assert_fits_viewport,
     check_a11y,
+    choose_language,
     expect,
     html_lang,
     screenshot,
@@ -162,7 +163,7 @@ def test_family_finds_a_date_and_subscribes_on_a_phone(phone_page, live_server, 
 
 def test_programme_pages_on_desktop_in_english(page, live_server, family):
     visit(page, "/zentren/pusteblume")
-    page.get_by_role("button", name="English").click()
+    choose_language(page, "English")
     expect(page.get_by_role("heading", name="What's on for families")).to_be_visible()
     check_a11y(page)
     screenshot(page, "programme/centre-desktop-en")

@@ -7,6 +7,7 @@ import pytest
 from tests.browser.helpers import (
     assert_fits_viewport,
     check_a11y,
+    choose_language,
     expect,
     html_lang,
     screenshot,
@@ -24,7 +25,8 @@ PUBLIC_PAGES = {
     "privacy": ("/datenschutz", 200, "Datenschutzerklärung"),
     "imprint": ("/impressum", 200, "Angaben gemäß § 5 DDG"),
     "accessibility": ("/barrierefreiheit", 200, "Erklärung zur Barrierefreiheit"),
-    "easy-language": ("/leichte-sprache", 200, "Mitmachen im Familien-Zentrum"),
+    "easy-language": ("/leichte-sprache", 200, "Das Familien-Zentrum in Leichter Sprache"),
+    "easy-centre": (f"/zentren/{CENTRE_SLUG}/leichte-sprache", 200, "So finden Sie uns"),
     "not-found": ("/gibt-es-nicht", 404, "Seite nicht gefunden"),
 }
 
@@ -81,7 +83,7 @@ def test_public_page_is_german_accessible_and_fits(any_page, name):
 def test_language_switch_to_english_is_remembered(page, seeded):
     visit(page, "/zentren/")
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    page.get_by_role("button", name="English").click()
+    choose_language(page, "English")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(seeded.url + "/zentren/")  # back on the same page
     expect(page.get_by_role("heading", level=1)).to_have_text("Centres")
@@ -95,14 +97,14 @@ def test_language_switch_to_english_is_remembered(page, seeded):
     visit(page, "/gibt-es-nicht", status=404)
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
 
-    page.get_by_role("button", name="Deutsch").click()
+    choose_language(page, "Deutsch")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_role("heading", level=1)).to_have_text("Seite nicht gefunden")
 
 
 def test_language_switch_on_phone(phone_page, seeded):
     visit(phone_page, "/datenschutz")
-    phone_page.get_by_role("button", name="English").tap()
+    choose_language(phone_page, "English")
     expect(phone_page.locator("html")).to_have_attribute("lang", "en")
     expect(phone_page).to_have_url(seeded.url + "/datenschutz")
     visit(phone_page, "/")

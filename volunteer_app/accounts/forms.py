@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -18,12 +19,16 @@ from wtforms.validators import (
 from volunteer_app.accounts import passwords
 from volunteer_app.accounts.twofactor import normalise_code
 from volunteer_app.common.forms import AppForm, NoControlCharacters, clean_text, lower_text
+from volunteer_app.i18n import ENDONYMS, web_code
 
-# Each language is named in itself (and marked up so), so that everyone finds theirs.
-LANGUAGE_CHOICES = [
-    SelectChoice("de", "Deutsch", render_kw={"lang": "de"}),
-    SelectChoice("en", "English", render_kw={"lang": "en"}),
-]
+
+def language_choices() -> list[SelectChoice]:
+    """Every language of ``LANGUAGES``, each named in itself (and marked up so), so that
+    everyone finds theirs."""
+    return [
+        SelectChoice(code, ENDONYMS[code], render_kw={"lang": web_code(code)})
+        for code in current_app.config["LANGUAGES"]
+    ]
 
 
 def _email_field(label=None):
@@ -144,7 +149,7 @@ class ProfileForm(AppForm):
             ),
         ],
     )
-    locale = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
+    locale = SelectField(_l("Preferred language"), choices=language_choices)
 
 
 class ChangePasswordForm(AppForm):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
+    Field,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
@@ -12,6 +16,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from volunteer_app.activities import queries
 from volunteer_app.activities.schedules import MAX_COUNT, MAX_INTERVAL_WEEKS
 from volunteer_app.activities.services import MAX_CANCEL_DEADLINE_HOURS, MAX_VOLUNTEERS
+from volunteer_app.activities.texts import DESCRIPTION_MAX, TEXT_LANGUAGES, TITLE_MAX
 from volunteer_app.common.forms import (
     AppForm,
     ChoiceField,
@@ -21,6 +26,7 @@ from volunteer_app.common.forms import (
     number_field,
     text_field,
 )
+from volunteer_app.i18n import ENDONYMS, web_code
 
 
 def _required_date(label):
@@ -31,6 +37,25 @@ def _required_date(label):
 def _required_time(label):
     message = _l("Please enter a time, like 14:30.")
     return ClockField(label, validators=[InputRequired(message=message)])
+
+
+def _title_in():
+    return text_field(_l("Title"), TITLE_MAX)
+
+
+def _description_in():
+    return text_field(_l("Short description"), DESCRIPTION_MAX, multiline=True)
+
+
+@dataclass(frozen=True)
+class OtherLanguage:
+    """One language's pair of fields in the activity form, for the template."""
+
+    code: str  # fa_AF
+    lang: str  # fa-AF, for lang attributes
+    name: str  # the language named in itself
+    title: Field
+    description: Field
 
 
 # --- Forms ----------------------------------------------------------------------------------
@@ -64,6 +89,15 @@ class ActivityForm(AppForm):
         default=24,
     )
     volunteers_needed = number_field(_l("Volunteers needed per date"), 1, MAX_VOLUNTEERS, default=2)
+    # Title and short description in the other languages (texts.TEXT_LANGUAGES); German is
+    # the original above. Both empty: the language is removed.
+    title_uk, description_uk = _title_in(), _description_in()
+    title_ar, description_ar = _title_in(), _description_in()
+    title_ru, description_ru = _title_in(), _description_in()
+    title_pl, description_pl = _title_in(), _description_in()
+    title_ro, description_ro = _title_in(), _description_in()
+    title_fa_AF, description_fa_AF = _title_in(), _description_in()
+    title_en, description_en = _title_in(), _description_in()
 
     FIELDS = (
         "title",
@@ -85,9 +119,45 @@ class ActivityForm(AppForm):
             SelectChoice(c.id, queries.category_label(c)) for c in categories
         ]
         self.responsible_id.choices = [SelectChoice(u.id, u.name) for u in staff]
+        # "Title" eight times would be one name for eight fields: each says its language
+        # to screen readers ("Title (Українська)"), visibly it sits under the language.
+        for other in self.other_languages():
+            for field in (other.title, other.description):
+                field.label.text = Markup(
+                    '{}<span class="visually-hidden"> (<span lang="{}">{}</span>)</span>'
+                ).format(field.label.text, other.lang, other.name)
 
     def activity_data(self) -> dict:
-        return {name: self[name].data for name in self.FIELDS}
+        data = {name: self[name].data for name in self.FIELDS}
+        data["texts"] = {
+            code: {
+                "title": self[f"title_{code}"].data,
+                "description": self[f"description_{code}"].data,
+            }
+            for code in TEXT_LANGUAGES
+        }
+        return data
+
+    def other_languages(self) -> list[OtherLanguage]:
+        return [
+            OtherLanguage(
+                code,
+                web_code(code),
+                ENDONYMS[code],
+                self[f"title_{code}"],
+                self[f"description_{code}"],
+            )
+            for code in TEXT_LANGUAGES
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for code in TEXT_LANGUAGES:
+            title, description = self[f"title_{code}"], self[f"description_{code}"]
+            if description.data and not title.data and not title.errors:
+                title.errors = [_l("Please enter the title in this language too.")]
+                valid = False
+        return valid
 
 
 RECURRENCE_CHOICES = [

@@ -113,5 +113,19 @@ class Slot(BaseModel):
         return max(self.capacity - self.taken, 0)
 
 
+class ActivityText(BaseModel):
+    """An activity's title and short description in another language than German (the
+    original stays on ``Activity``), written by its coordinators: at most one per language.
+    Family pages and the family feed show it to readers of that language (``texts.py``)."""
+
+    activity = pw.ForeignKeyField(Activity, backref="texts", on_delete="CASCADE")
+    language = pw.CharField(max_length=10)  # a code of LANGUAGES other than German: uk, fa_AF
+    title = pw.CharField(max_length=120)
+    description = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("activity", "language"), True),)
+
+
 # Every model of this feature; volunteer_app/models.py collects them.
-MODELS: list = [Category, Activity, Series, Slot]
+MODELS: list = [Category, Activity, Series, Slot, ActivityText]

@@ -18,11 +18,12 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import User
-from volunteer_app.activities import queries, recurrence
-from volunteer_app.activities.models import SIGNUP_MODES, Activity, Category, Slot
+from volunteer_app.activities import queries, recurrence, texts
+from volunteer_app.activities.models import SIGNUP_MODES, Activity, ActivityText, Category, Slot
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
+from volunteer_app.common.forms import has_control_characters
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.signups import services as signup_services
 from volunteer_app.signups.models import Signup
@@ -190,12 +191,72 @@ def _activity_fields(centre: Centre, data: dict) -> dict:
     }
 
 
+def _other_languages(data: dict) -> dict[str, tuple[str, str]] | None:
+    """Validated texts in other languages from ``data["texts"]`` (language -> {"title",
+    "description"}): language -> (title, description), both empty for a language to remove.
+    None when ``data`` has no ``texts`` (the activity's texts then stay as they are)."""
+    given = data.get("texts")
+    if given is None:
+        return None
+    if not isinstance(given, dict) or not set(given) <= set(texts.TEXT_LANGUAGES):
+        raise DomainError(_("Please choose one of the offered languages."))
+    result = {}
+    for code, value in given.items():
+        parts = {}
+        for part, limit in (("title", texts.TITLE_MAX), ("description", texts.DESCRIPTION_MAX)):
+            field = f"{part}_{code}"
+            text = value.get(part) if isinstance(value, dict) else 0
+            if not isinstance(text, str | None):
+                raise DomainError(_("Please check this entry."), field)
+            text = (text or "").strip()
+            if len(text) > limit:
+                raise DomainError(_("Please use at most %(max)d characters.", max=limit), field)
+            if has_control_characters(text):
+                raise DomainError(_("Please remove invisible control characters."), field)
+            parts[part] = text
+        if parts["description"] and not parts["title"]:
+            raise DomainError(_("Please enter the title in this language too."), f"title_{code}")
+        result[code] = (parts["title"], parts["description"])
+    return result
+
+
+def _save_other_languages(activity_id: int, given: dict[str, tuple[str, str]] | None) -> None:
+    """Inside the caller's transaction: write the texts given, remove the emptied ones."""
+    if not given:
+        return
+    emptied = [code for code, (title, _description) in given.items() if not title]
+    if emptied:
+        ActivityText.delete().where(
+            (ActivityText.activity == activity_id) & ActivityText.language.in_(emptied)
+        ).execute()
+    rows = [
+        {"activity": activity_id, "language": code, "title": title, "description": description}
+        for code, (title, description) in sorted(given.items())
+        if title
+    ]
+    if rows:
+        (
+            ActivityText.insert_many(rows)
+            .on_conflict(
+                conflict_target=[ActivityText.activity, ActivityText.language],
+                update={
+                    ActivityText.title: pw.EXCLUDED.title,
+                    ActivityText.description: pw.EXCLUDED.description,
+                },
+            )
+            .execute()
+        )
+
+
 def create_activity(centre: Centre, data: dict, *, actor: User) -> Activity:
-    """A new activity of the centre; schedules are added to it afterwards."""
+    """A new activity of the centre, with its texts in other languages if ``data`` has
+    them; schedules are added to it afterwards."""
     require_manager(actor, centre)
     fields = _activity_fields(centre, data)
+    other_languages = _other_languages(data)
     with write_transaction():
         activity = Activity.create(centre=centre.id, **fields)
+        _save_other_languages(activity.id, other_languages)
     log.info("activity %s created in centre %s by user %s", activity.id, centre.id, actor.id)
     return activity
 
@@ -209,16 +270,21 @@ class CapacityChange:
 
 
 def update_activity(activity: Activity, data: dict, *, actor: User) -> CapacityChange:
-    """Change an activity. A new number of volunteers needed applies to its upcoming,
-    scheduled slots that were not edited on their own and have no more confirmed
-    volunteers than the new number; the others keep their capacity (and are reported)."""
+    """Change an activity and, if ``data`` has ``texts``, its texts in other languages (a
+    language with both fields empty is removed), all in one transaction. The new
+    ``updated_at`` moves the family feeds' revision in every language. A new number of
+    volunteers needed applies to its upcoming, scheduled slots that were not edited on their
+    own and have no more confirmed volunteers than the new number; the others keep their
+    capacity (and are reported)."""
     centre = activity.centre
     require_manager(actor, centre)
     fields = _activity_fields(centre, data)
+    other_languages = _other_languages(data)
     result = CapacityChange()
     now = utcnow()
     with write_transaction():
         Activity.update(**fields, updated_at=now).where(Activity.id == activity.id).execute()
+        _save_other_languages(activity.id, other_languages)
         new = fields["volunteers_needed"]
         if new != activity.volunteers_needed:
             result = _apply_volunteers_needed(activity, new, now, actor)

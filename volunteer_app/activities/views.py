@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from volunteer_app.activities import queries, schedules, services, slots
+from volunteer_app.activities import queries, schedules, services, slots, texts
 from volunteer_app.activities.forms import (
     ActivityForm,
     CategoryForm,
@@ -24,6 +24,10 @@ from volunteer_app.common.forms import ActionForm, apply_domain_error
 bp = Blueprint("activities", __name__)
 # The translated name of a category, for every page that shows one (no query).
 bp.add_app_template_global(queries.category_label, "category_label")
+# An activity's title and description in the page's language, from texts the view loaded
+# with ``texts.texts_for`` (no query).
+bp.add_app_template_global(texts.pick, "activity_text")
+bp.add_app_template_global(texts.language_name, "language_name")
 
 
 def _managed_activity(slug: str, activity_id: int):
@@ -131,6 +135,7 @@ def show_activity(slug: str, activity_id: int):
         schedules=queries.schedules_for_page(activity, schedules.horizon()),
         slots=queries.upcoming_slots(activity),
         horizon_days=schedules.horizon_days(),
+        other_texts=texts.texts_of(activity.id),
     )
 
 
@@ -138,7 +143,9 @@ def show_activity(slug: str, activity_id: int):
 @login_required
 def edit_activity(slug: str, activity_id: int):
     activity = _managed_activity(slug, activity_id)
-    form = _activity_form(activity.centre, obj=activity)
+    form = _activity_form(
+        activity.centre, obj=activity, data=texts.form_data(texts.texts_of(activity.id))
+    )
     if form.validate_on_submit():
         try:
             change = services.update_activity(activity, form.activity_data(), actor=current_user)

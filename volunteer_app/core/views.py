@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 
+from volunteer_app import i18n
 from volunteer_app.accounts import services as account_services
 from volunteer_app.centres import queries as centre_queries
 from volunteer_app.common import outage
 from volunteer_app.common.urls import safe_next
-from volunteer_app.core import health, legal
+from volunteer_app.core import easy, health, legal
+from volunteer_app.db import utcnow
 from volunteer_app.proposals import queries as proposals_queries
 from volunteer_app.volunteers import queries as volunteer_queries
 from volunteer_app.wishes.views import COOKIE_DAYS as WISH_COOKIE_DAYS
@@ -38,8 +40,8 @@ def healthz():
 
 @bp.post("/language")
 def set_language():
-    lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
+    lang = i18n.parse_code(request.form.get("lang"))
+    if lang:
         session["lang"] = lang
         if current_user.is_authenticated:
             account_services.set_locale(current_user, lang)
@@ -74,4 +76,14 @@ def accessibility():
 
 @bp.get("/leichte-sprache")
 def easy_language():
-    return render_template("core/easy_language.html")
+    """Easy German: what a family centre is, how to find dates, subscribe, suggest, help."""
+    return render_template("core/easy_language.html", centres=centre_queries.centres_overview())
+
+
+@bp.get("/zentren/<slug>/leichte-sprache")
+def easy_centre(slug: str):
+    """One centre in easy German: what it offers, this week's and next week's dates."""
+    centre = centre_queries.centre_by_slug(slug) or abort(404)
+    return render_template(
+        "core/easy_centre.html", centre=centre, page=easy.centre_page(centre, now=utcnow())
+    )

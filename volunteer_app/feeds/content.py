@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from volunteer_app.activities.models import Slot
 from volunteer_app.activities.queries import category_label
+from volunteer_app.activities.texts import ORIGINAL, pick, texts_for
 from volunteer_app.centres.models import Centre
 from volunteer_app.common.urls import external_url
 from volunteer_app.feeds import queries
@@ -85,12 +86,17 @@ def family_meta(centre: Centre, categories: list) -> FeedMeta:
     )
 
 
-def family_events(centre: Centre, slots: list[Slot]) -> list[FeedEvent]:
+def family_events(
+    centre: Centre, slots: list[Slot], found: dict | None = None, locale: str = ORIGINAL
+) -> list[FeedEvent]:
+    """The public slots as events in ``locale``: an activity's title and description from
+    its text in that language (``found``, by activity id) where it has one, else German."""
     cancelled = _("Cancelled:")
     events = []
     for slot in slots:
         activity = slot.activity
-        lines = [activity.description.strip()]
+        shown = pick(activity, found or {}, locale)
+        lines = [shown.description.strip()]
         if activity.audience:
             lines.append(_("For: %(audience)s", audience=activity.audience))
         events.append(
@@ -98,7 +104,7 @@ def family_events(centre: Centre, slots: list[Slot]) -> list[FeedEvent]:
                 uid=slot_uid(slot.id),
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
-                summary=activity.title,
+                summary=shown.title,
                 last_modified=max(slot.updated_at, activity.updated_at),
                 description="\n\n".join(line for line in lines if line),
                 location=_location(activity.place, centre),
@@ -141,7 +147,9 @@ def family_feed(centre: Centre, categories: list, locale: str, today: dt.date) -
 
     def render() -> bytes:
         with force_locale(locale):
-            events = family_events(centre, queries.family_slots(centre.id, ids, b))
+            slots = queries.family_slots(centre.id, ids, b)
+            found = texts_for((slot.activity.id for slot in slots), locale)
+            events = family_events(centre, slots, found, locale)
             if not ids:  # consultation hours have no activity category
                 events += consultation_events(centre, queries.consultations(centre.id, b))
             return build_calendar(family_meta(centre, categories), events)

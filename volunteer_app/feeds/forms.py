@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import HiddenField, RadioField
 from wtforms.validators import AnyOf
 
@@ -18,15 +19,14 @@ class CreateLinkForm(AppForm):
 
 
 def alarm_label(minutes: int) -> str:
+    """ "1 day before", "2 hours before", "30 minutes before" (each language's plural forms)."""
     if minutes % 1440 == 0:
         days = minutes // 1440
-        return str(_l("1 day before")) if days == 1 else str(_l("%(num)s days before", num=days))
+        return ngettext("%(num)s day before", "%(num)s days before", days)
     if minutes % 60 == 0:
         hours = minutes // 60
-        return (
-            str(_l("1 hour before")) if hours == 1 else str(_l("%(num)s hours before", num=hours))
-        )
-    return str(_l("%(num)s minutes before", num=minutes))
+        return ngettext("%(num)s hour before", "%(num)s hours before", hours)
+    return ngettext("%(num)s minute before", "%(num)s minutes before", minutes)
 
 
 class ReminderForm(AppForm):

@@ -11,14 +11,20 @@ from flask import current_app, url_for
 from markupsafe import Markup
 
 from volunteer_app.activities.queries import category_label, category_rank
+from volunteer_app.activities.texts import current_language
 from volunteer_app.centres.models import Centre
 from volunteer_app.common.forms import row_id
 from volunteer_app.common.urls import external_url
 from volunteer_app.feeds import qr, queries, services
 from volunteer_app.feeds.forms import ReminderForm, alarm_label
 from volunteer_app.feeds.models import FeedToken
+from volunteer_app.i18n import ENDONYMS, parse_code, web_code
 
-FEED_LANGUAGE_ARG = "sprache"
+# The calendar's language: ``?lang=uk`` (which also sets a page's language). ``?sprache=``
+# names it too: in family feed links made before ``lang`` (``?sprache=en``), and as the
+# subscribe page's choice, which leaves the language of that page alone.
+FEED_LANGUAGE_ARG = "lang"
+CHOICE_ARG = "sprache"
 CATEGORY_ARG = "kategorie"
 
 
@@ -37,12 +43,21 @@ def links_for(https: str) -> Links:
     return Links(https=https, webcal=webcal, google=google)
 
 
-def feed_language(args) -> str | None:
-    """The language of a family feed: ``?sprache=en``; German when not given; None if unknown."""
-    value = args.get(FEED_LANGUAGE_ARG)
-    if value is None:
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return value if value in current_app.config["LANGUAGES"] else None
+def _default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def feed_language(
+    args, default: str | None = None, names: tuple[str, ...] = (FEED_LANGUAGE_ARG, CHOICE_ARG)
+) -> str | None:
+    """The language of a family feed: ``?lang=uk`` (``fa-AF`` and ``fa_AF`` alike), else
+    ``?sprache=``; ``default`` (German) when neither is given; None when it is unknown.
+    The subscribe page reads only ``sprache`` (its ``lang`` is the page's language, which
+    the page ignores when unknown, as every page does)."""
+    for name in names:
+        if name in args:
+            return parse_code(args.get(name))
+    return default or _default_language()
 
 
 def chosen_categories(centre_id: int, args) -> list | None:
@@ -71,40 +86,68 @@ def offered_categories(centre_id: int, chosen: list) -> list:
     )
 
 
+def _family_args(centre: Centre, category_ids, lang: str | None) -> dict:
+    args = {"slug": centre.slug}
+    if category_ids:
+        args[CATEGORY_ARG] = sorted(category_ids)
+    if lang and lang != _default_language():
+        args[FEED_LANGUAGE_ARG] = web_code(lang)
+    return args
+
+
+def family_feed_url(centre: Centre, category_ids=(), lang: str | None = None) -> str:
+    """The family feed's address in ``lang`` (the page's language by default; German
+    needs no parameter, so that the address stays the one subscribed before)."""
+    lang = lang or current_language()
+    return external_url("feeds.family_feed", **_family_args(centre, category_ids, lang))
+
+
 def family_links(centre: Centre, chosen: list, lang: str) -> Links:
-    return links_for(external_url("feeds.family_feed", **_family_args(centre, chosen, lang)))
+    return links_for(family_feed_url(centre, [c.id for c in chosen], lang))
 
 
 def category_names(categories: list) -> str:
     return ", ".join(category_label(c) for c in categories)
 
 
-def _family_args(centre: Centre, chosen: list, lang: str) -> dict:
-    args = {"slug": centre.slug}
-    if chosen:
-        args[CATEGORY_ARG] = sorted(c.id for c in chosen)
-    if lang != current_app.config["BABEL_DEFAULT_LOCALE"]:
-        args[FEED_LANGUAGE_ARG] = lang
+def _page_args(centre: Centre, chosen: list, lang: str | None) -> dict:
+    # The subscribe page follows its reader's language; a calendar language chosen on it
+    # travels as ``sprache`` (the QR code opens the page on a phone with the same choice).
+    args = _family_args(centre, [c.id for c in chosen], None)
+    if lang:
+        args[CHOICE_ARG] = web_code(lang)
     return args
 
 
-def subscribe_url(centre: Centre, chosen: list, lang: str) -> str:
-    args = _family_args(centre, chosen, lang)
-    args.pop(FEED_LANGUAGE_ARG, None)  # the page follows the reader's language
-    return external_url("feeds.family_subscribe", **args)
+def subscribe_url(centre: Centre, chosen: list, lang: str | None = None) -> str:
+    """The subscribe page's address; with ``lang`` it offers the calendar in that language."""
+    return external_url("feeds.family_subscribe", **_page_args(centre, chosen, lang))
 
 
-def family_page(centre: Centre, chosen: list, lang: str) -> dict:
-    """Everything the family subscribe page shows (2 queries)."""
-    args = _family_args(centre, chosen, lang)
-    args.pop(FEED_LANGUAGE_ARG, None)
+@dataclass(frozen=True)
+class FeedLanguage:
+    code: str  # fa_AF
+    lang: str  # fa-AF, for lang attributes and addresses
+    name: str  # the language named in itself
+
+
+def feed_languages() -> list[FeedLanguage]:
+    """Every language a family feed is written in, each named in itself."""
+    return [FeedLanguage(c, web_code(c), ENDONYMS[c]) for c in current_app.config["LANGUAGES"]]
+
+
+def family_page(centre: Centre, chosen: list, lang: str, explicit: bool = False) -> dict:
+    """Everything the family subscribe page shows (2 queries). ``lang`` is the calendar's
+    language: the one chosen on the page (``explicit``), else the page's own."""
     return {
         "centre": centre,
         "categories": offered_categories(centre.id, chosen),
         "chosen_ids": {c.id for c in chosen},
         "chosen_names": category_names(chosen),
         "links": family_links(centre, chosen, lang),
-        "qr_url": url_for("feeds.family_qr", **args),
+        "qr_url": url_for("feeds.family_qr", **_page_args(centre, chosen, explicit and lang)),
+        "feed_language": next(f for f in feed_languages() if f.code == lang),
+        "feed_languages": feed_languages(),
     }
 
 

@@ -26,7 +26,8 @@ import peewee as pw
 from peewee import JOIN
 
 from volunteer_app.accounts.models import User
-from volunteer_app.activities.models import Activity, Category, Slot
+from volunteer_app.activities.models import Activity, ActivityText, Category, Slot
+from volunteer_app.activities.texts import TEXT_LANGUAGES
 from volunteer_app.centres.models import Centre, CentreMembership
 from volunteer_app.feeds.builders import window
 from volunteer_app.feeds.models import FeedCache, FeedToken
@@ -35,7 +36,7 @@ from volunteer_app.rooms.queries import public_consultations
 from volunteer_app.signups.models import Signup
 
 # Changes when the feed's text or layout changes in code: every cached feed is rendered anew.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 BACK_DAYS = 60
 AHEAD_DAYS = 365
 _STATUS_CODE = {"confirmed": 1, "pending": 2, "waitlisted": 3, "cancelled": 4, "declined": 5}
@@ -145,13 +146,15 @@ def _family_where(centre_id: int, category_ids: tuple[int, ...], b: Bounds):
 
 
 def family_revision(centre_id: int, category_ids: tuple[int, ...], b: Bounds, locale: str) -> str:
-    row = (
-        Slot.select(*_slot_aggregates())
-        .join(Activity, on=(Slot.activity == Activity.id))
-        .where(_family_where(centre_id, category_ids, b))
-        .tuples()
-        .get()
-    )
+    """The family feed's fingerprint in ``locale``: besides the slots, the activities' texts
+    in that language (joined, at most one per slot, so the other sums stay as they are):
+    adding or removing one moves it; changing one moves ``Activity.updated_at`` as well."""
+    query = Slot.select(*_slot_aggregates()).join(Activity, on=(Slot.activity == Activity.id))
+    if locale in TEXT_LANGUAGES:
+        text = (ActivityText.activity == Activity.id) & (ActivityText.language == locale)
+        query = query.select_extend(pw.fn.COUNT(ActivityText.id), pw.fn.SUM(ActivityText.id))
+        query = query.join(ActivityText, JOIN.LEFT_OUTER, on=text)
+    row = query.where(_family_where(centre_id, category_ids, b)).tuples().get()
     extra = () if category_ids else consultation_revision(centre_id, b)
     return _digest("family", centre_id, category_ids, b.today, locale, *row, *extra)
 

@@ -25,6 +25,8 @@ from volunteer_app.feeds.forms import CreateLinkForm, ReminderForm
 
 bp = Blueprint("feeds", __name__)
 bp.record_once(lambda state: logfilter.install(state.app))
+# The family feed's address in the page's language, for the pages that announce it.
+bp.add_app_template_global(pages.family_feed_url, "family_feed_url")
 
 
 # Per address over all feed URLs (token guessing), and per address and URL (a client in a loop).
@@ -38,13 +40,15 @@ def _per_url() -> str:
     return f"{get_remote_address()}|{request.path}"
 
 
-def _family(slug: str):
-    """Centre, chosen categories and feed language from the URL; anything unknown is a 404."""
+def _family(slug: str, default_language: str | None = None, *language_args: str):
+    """Centre, chosen categories and feed language from the URL (German, or
+    ``default_language``, when none is named); anything unknown is a 404."""
     centre = queries.centre_by_slug(slug) or abort(404)
     chosen = pages.chosen_categories(centre.id, request.args)
     if chosen is None:
         abort(404)
-    return centre, chosen, pages.feed_language(request.args) or abort(404)
+    names = language_args or (pages.FEED_LANGUAGE_ARG, pages.CHOICE_ARG)
+    return centre, chosen, pages.feed_language(request.args, default_language, names) or abort(404)
 
 
 @bp.get("/zentren/<slug>/kalender.ics")
@@ -68,10 +72,10 @@ def private_feed(token: str):
 
 @bp.get("/zentren/<slug>/kalender")
 def family_subscribe(slug: str):
-    centre, chosen, _lang = _family(slug)
+    centre, chosen, lang = _family(slug, str(get_locale()), pages.CHOICE_ARG)
+    explicit = pages.CHOICE_ARG in request.args
     return render_template(
-        "feeds/family_subscribe.html",
-        **pages.family_page(centre, chosen, str(get_locale())),
+        "feeds/family_subscribe.html", **pages.family_page(centre, chosen, lang, explicit)
     )
 
 
@@ -79,8 +83,9 @@ def family_subscribe(slug: str):
 def family_qr(slug: str):
     """The QR code of the subscribe page (with the same choice): on the phone, that page
     offers the right button for each calendar app."""
-    centre, chosen, lang = _family(slug)
-    svg = qr.svg(pages.subscribe_url(centre, chosen, lang), label=centre.name)
+    centre, chosen, lang = _family(slug, None, pages.CHOICE_ARG)
+    chosen_lang = lang if pages.CHOICE_ARG in request.args else None
+    svg = qr.svg(pages.subscribe_url(centre, chosen, chosen_lang), label=centre.name)
     resp = Response(svg, mimetype="image/svg+xml")
     resp.headers["Cache-Control"] = "public, max-age=86400"
     return resp
@@ -89,7 +94,7 @@ def family_qr(slug: str):
 @bp.get("/zentren/<slug>/aushang")
 def poster(slug: str):
     centre = queries.centre_by_slug(slug) or abort(404)
-    page_url = pages.subscribe_url(centre, [], str(get_locale()))
+    page_url = pages.subscribe_url(centre, [])
     label = _("QR code: calendar of %(centre)s", centre=centre.name)
     return render_template(
         "feeds/poster.html",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from volunteer_app.common.forms import clean_text
 from volunteer_app.notifications.models import OutboxMessage
+
+#: Mails to coordinators and administrators (staff pages and mails stay German and English).
+STAFF_MAILS = frozenset({"invitation", "digest", "match_answered", "erasure_signups_cancelled"})
 
 
 def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> OutboxMessage:
@@ -14,8 +17,11 @@ def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> 
 
     The template sets the subject with ``{% set subject = _("…") %}`` in a block
     ``subject``. Call this inside the service's transaction, so that the mail
-    exists exactly when the change it reports does.
+    exists exactly when the change it reports does. Mails to staff are written in a staff
+    language (German unless the recipient chose English).
     """
+    if template in STAFF_MAILS and locale not in current_app.config["STAFF_LANGUAGES"]:
+        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         text = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)

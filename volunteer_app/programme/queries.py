@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import peewee as pw
 from flask import url_for
+from markupsafe import Markup
 
+from volunteer_app.activities import texts
 from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import (
     category_label,
@@ -67,6 +69,13 @@ class ProgrammeEntry:
     kind: str = "activity"  # "activity" | "consultation"
     audience: str = ""
     category_key: str = ""  # a built-in category's key (for its colour), else ""
+    # The title's ``lang`` when it is not in the page's language (the German original), else "".
+    title_lang: str = ""
+
+    @property
+    def title_attrs(self) -> Markup:
+        """`` lang="de"`` (and ``dir``) for the element holding a German title, else nothing."""
+        return texts.lang_attrs(self.title_lang)
 
     @property
     def is_cancelled(self) -> bool:
@@ -115,11 +124,11 @@ def programme_categories(centre: Centre, now: dt.datetime) -> list[CategoryChoic
 # --- Activity entries ---------------------------------------------------------------------------
 
 
-def _entry(slot: Slot, centre: Centre) -> ProgrammeEntry:
+def _entry(slot: Slot, centre: Centre, shown: texts.Shown) -> ProgrammeEntry:
     activity = slot.activity
     category = activity.category
     return ProgrammeEntry(
-        title=activity.title,
+        title=shown.title,
         category=category_label(category),
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
@@ -129,6 +138,7 @@ def _entry(slot: Slot, centre: Centre) -> ProgrammeEntry:
         kind="activity",
         audience=activity.audience,
         category_key=category.key or "",
+        title_lang=shown.lang,
     )
 
 
@@ -141,7 +151,8 @@ def activity_entries(
     now: dt.datetime,
 ) -> list[ProgrammeEntry]:
     """Dates of the centre's public activities starting in [start, end) that have not ended
-    by ``now``, cancelled ones included (one query)."""
+    by ``now``, cancelled ones included, titled in the page's language where the activity has
+    a text in it (one query, a second for the texts on a page not in German)."""
     query = (
         Slot.select(
             Slot.id,
@@ -163,7 +174,10 @@ def activity_entries(
     )
     if category_ids:
         query = query.where(Activity.category.in_(list(category_ids)))
-    return [_entry(slot, centre) for slot in query]
+    slots = list(query)
+    language = texts.current_language()
+    found = texts.texts_for((slot.activity.id for slot in slots), language)
+    return [_entry(slot, centre, texts.pick(slot.activity, found, language)) for slot in slots]
 
 
 def next_start_after(
@@ -324,6 +338,13 @@ def public_activity(centre: Centre, activity_id: int) -> Activity | None:
         )
         .first()
     )
+
+
+def activity_text(activity: Activity) -> texts.Shown:
+    """The activity's title and description in the page's language where it has a text in
+    it, else the German ones (no query in German, else one)."""
+    language = texts.current_language()
+    return texts.pick(activity, texts.texts_for([activity.id], language), language)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ def show_activity(slug: str, activity_id: int):
         "programme/activity.html",
         centre=centre,
         activity=activity,
+        shown=queries.activity_text(activity),
         category_label=category_label(activity.category),
         dates=queries.activity_dates(activity, now=now),
         today=weeks.berlin_today(now),

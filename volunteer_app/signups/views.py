@@ -7,6 +7,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from volunteer_app.activities.texts import page_texts
 from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.time import to_berlin
@@ -43,6 +44,7 @@ def browse():
         has_next=has_next,
         args=args,
         profile=profile,
+        texts=page_texts(slot.activity.id for slot in slots),
     )
 
 
@@ -66,6 +68,7 @@ def show_slot(slot_id: int):
             current_user.id, activity.centre_id, to_berlin(slot.starts_at).date()
         ),
         form=ActionForm(formdata=None),
+        texts=page_texts([activity.id]),
     )
 
 
@@ -106,12 +109,14 @@ def cancel(slot_id: int):
 @bp.get("/meine-termine")
 @login_required
 def my_slots():
+    upcoming, past = queries.my_upcoming(current_user), queries.my_past(current_user)
     return render_template(
         "signups/my_slots.html",
-        upcoming=queries.my_upcoming(current_user),
-        past=queries.my_past(current_user),
+        upcoming=upcoming,
+        past=past,
         total_hours=queries.my_hours(current_user),
         format_hours=lambda hours: format_decimal(hours, "#,##0.##"),
+        texts=page_texts(signup.slot.activity.id for signup in upcoming + past),
     )
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import peewee as pw
 from peewee import JOIN
 
-from volunteer_app.activities.models import Activity, Slot
+from volunteer_app.activities import texts
+from volunteer_app.activities.models import Activity, ActivityText, Slot
 from volunteer_app.centres.models import Centre
 from volunteer_app.db import utcnow
 from volunteer_app.wishes.models import OPEN_STATUSES, Wish, WishSupport
@@ -102,7 +103,7 @@ def own_pending(centre_id: int, browser_hash: str | None) -> list[Wish]:
     if not browser_hash:
         return []
     return list(
-        Wish.select(Wish.id, Wish.title, Wish.created_at)
+        Wish.select(Wish.id, Wish.title, Wish.locale, Wish.created_at)
         .join(WishSupport, on=(WishSupport.wish == Wish.id))
         .where(
             (Wish.centre == centre_id)
@@ -146,13 +147,20 @@ class RealisedWish:
     wish_id: int
     title: str
     activity_id: int
-    activity_title: str
+    activity_title: str  # in the page's language where the activity has a text in it
     next_start: dt.datetime | None  # naive UTC of the next public date, if any
+    activity_lang: str = ""  # "de" when the title is German on a page in another language
+    locale: str = "de"  # the language the wish itself was written in
+
+    @property
+    def activity_attrs(self):
+        return texts.lang_attrs(self.activity_lang)
 
 
 def realised_wishes(centre_id: int, limit: int = 6) -> list[RealisedWish]:
-    """The centre's most recently realised wishes with their public activity and its next
-    date (one query). Activities not shown to families are left out."""
+    """The centre's most recently realised wishes with their public activity (titled in the
+    page's language where it has a text in it) and its next date (one query). Activities not
+    shown to families are left out."""
     next_slot = (
         Slot.select(pw.fn.MIN(Slot.starts_at))
         .where(
@@ -162,9 +170,20 @@ def realised_wishes(centre_id: int, limit: int = 6) -> list[RealisedWish]:
         )
         .alias("next_start")
     )
+    language = texts.current_language()
+    in_language = (ActivityText.activity == Activity.id) & (ActivityText.language == language)
     rows = (
-        Wish.select(Wish.id, Wish.title, Activity.id, Activity.title, next_slot)
+        Wish.select(
+            Wish.id,
+            Wish.title,
+            Activity.id,
+            Activity.title,
+            next_slot,
+            Wish.locale,
+            ActivityText.title,
+        )
         .join(Activity, on=(Wish.activity == Activity.id))
+        .join(ActivityText, JOIN.LEFT_OUTER, on=in_language)
         .where(
             (Wish.centre == centre_id)
             & (Wish.status == "realised")
@@ -175,10 +194,16 @@ def realised_wishes(centre_id: int, limit: int = 6) -> list[RealisedWish]:
         .limit(limit)
         .tuples()
     )
-    return [
-        RealisedWish(wish_id, title, activity_id, activity_title, _as_datetime(start))
-        for wish_id, title, activity_id, activity_title, start in rows
-    ]
+    result = []
+    for wish_id, title, activity_id, activity_title, start, locale, text_title in rows:
+        text = ActivityText(language=language, title=text_title) if text_title else None
+        shown = texts.pick(Activity(id=activity_id, title=activity_title), text, language)
+        result.append(
+            RealisedWish(
+                wish_id, title, activity_id, shown.title, _as_datetime(start), shown.lang, locale
+            )
+        )
+    return result
 
 
 def _as_datetime(value):

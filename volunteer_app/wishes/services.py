@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 import peewee as pw
+from flask import current_app
 from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import User
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 # After these answers nothing more is sent, so the address is deleted once the mail is queued.
 FINAL_STATUSES = ("realised", "declined")
-LOCALES = ("de", "en")
 
 
 class DuplicateWish(Conflict):
@@ -111,7 +111,7 @@ def suggest_wish(centre: Centre, data: dict, *, browser_hash: str, locale: str =
             description=description,
             email=email or None,
             email_consent_at=now if email else None,
-            locale=locale if locale in LOCALES else "de",
+            locale=locale if locale in current_app.config["LANGUAGES"] else "de",
             support_count=1,
             approved_at=None if centre.wishes_need_approval else now,
             created_at=now,
