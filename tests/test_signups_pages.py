@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.factories import builtin, make_centre, make_check, make_user
+from tests.factories_activities import next_weekday
 from tests.factories_centres import count_queries
 from tests.factories_signups import (
     as_user,
@@ -21,8 +22,8 @@ from tests.factories_signups import (
     world,
 )
 from volunteer_app.activities.models import Category, Slot
-from volunteer_app.common.time import BERLIN, UTC
-from volunteer_app.db import db, utcnow
+from volunteer_app.common.time import BERLIN, UTC, berlin_to_utc
+from volunteer_app.db import db
 from volunteer_app.signups.models import Signup
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
@@ -257,7 +258,9 @@ def test_fits_me_with_an_empty_profile_shows_everything_and_says_so(client, logi
 
 
 def _many_slots(activity, n: int, volunteer) -> None:
-    start = (utcnow() + dt.timedelta(days=2)).replace(microsecond=0)
+    # From a Tuesday 09:00 in Berlin, so that the first dates fall into the volunteer's
+    # Tuesday window and "fits me" lists some whatever day the test runs on.
+    start = berlin_to_utc(dt.datetime.combine(next_weekday(1), dt.time(9)))
     rows = [
         {
             "activity": activity.id,
