@@ -56,7 +56,8 @@ def redis_url():
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
     finally:
         client.close()
-    return REDIS_URL
+    # A queue of this process's own: parallel runs (the date reruns) share the database.
+    return f"{REDIS_URL}?queue=thekiz-test-{os.getpid()}"
 
 
 def _producer(url: str):
@@ -80,6 +81,10 @@ def test_make_huey_picks_storage(tmp_path):
 
     assert isinstance(taskqueue.make_huey("memory://"), MemoryHuey)
     assert isinstance(taskqueue.make_huey("redis://127.0.0.1:6379/15"), RedisHuey)
+    assert taskqueue.make_huey("redis://127.0.0.1:6379/15").name == "thekiz"
+    named = taskqueue.make_huey("redis://127.0.0.1:6379/15?queue=centre-b")
+    assert named.name == "centre-b"
+    assert named.storage.conn.connection_pool.connection_kwargs["db"] == 15
     path = tmp_path / "sub" / "huey.db"
     sqlite_huey = taskqueue.make_huey(f"sqlite:///{path}")
     assert isinstance(sqlite_huey, SqliteHuey)

@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
 
 from flask import Flask, current_app, has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey
@@ -57,10 +57,17 @@ class _StableTaskNames(Registry):
 
 
 def make_huey(url: str, immediate: bool = False):
-    """A huey instance for ``redis://…``, ``memory://`` or ``sqlite:///path``."""
+    """A huey instance for ``redis://…``, ``memory://`` or ``sqlite:///path``.
+
+    ``redis://…?queue=<name>`` names the queue (default ``thekiz``), so that installations
+    (or test runs) sharing one Redis database keep their tasks apart.
+    """
     parsed = urlparse(url)
     if parsed.scheme in ("redis", "rediss", "unix"):
-        instance = RedisHuey("thekiz", url=url, immediate=immediate)
+        query = parse_qs(parsed.query)
+        name = query.pop("queue", ["thekiz"])[0]
+        url = urlunparse(parsed._replace(query=urlencode(query, doseq=True)))
+        instance = RedisHuey(name, url=url, immediate=immediate)
     elif parsed.scheme == "memory":
         instance = MemoryHuey("thekiz", immediate=immediate)
     elif parsed.scheme == "sqlite":
