@@ -129,6 +129,8 @@ class Config:
     # Calendar feeds per address: all feed URLs together (token guessing), and one URL.
     RATELIMIT_FEEDS = os.environ.get("RATELIMIT_FEEDS", "300 per minute")
     RATELIMIT_FEED_URL = os.environ.get("RATELIMIT_FEED_URL", "30 per minute")
+    # Scanned check-in codes per address: the volunteers at a centre share its Wi-Fi.
+    RATELIMIT_CHECKIN = os.environ.get("RATELIMIT_CHECKIN", "60 per minute")
     # Families' wishes, new suggestions and one-click support: per address generous (the
     # families at a centre share its Wi-Fi), per browser (its session, else its wish cookie)
     # tight.

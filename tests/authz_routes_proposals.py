@@ -31,7 +31,7 @@ def routes(m) -> dict:
             "/vorschlaege/<int:run_id>/bestaetigen",
             post=m.own_centre(changes("Proposal", "OutboxMessage", "AuditEntry")),
             params=authz_run,
-            form=lambda w: {"mode": "invite", "scope": "all"},
+            form=lambda w: {"mode": "invite", "scope": "all", "confirmed": "y"},
         ),
         "proposals.replace": m.Route(
             "/vorschlaege/<int:run_id>/vorschlag/<int:proposal_id>/ersetzen",

@@ -56,7 +56,9 @@ def routes(m) -> dict:
         "reports.my_hours": m.Route(HOURS, get=m.logged_in(m.OK), params=_prepared),
         "reports.request_certificate": m.Route(
             "/mein-engagement/nachweise",
-            post=m.logged_in(m.OK, volunteer=m.done(HOURS, "VolunteeringCertificate")),
+            post=m.logged_in(
+                m.OK, volunteer=m.done(HOURS, "VolunteeringCertificate", "OutboxMessage")
+            ),
             params=_prepared,
             form=_request_form,
         ),
@@ -80,6 +82,9 @@ def routes(m) -> dict:
                 "signer_name": "Clara Auerbach",
                 "signed_on": dt.date.today().isoformat(),
             },
+        ),
+        "reports.helferplan": m.Route(
+            "/zentren/<slug>/helferplan", get=m.own_centre(m.OK), params=_centre
         ),
         "reports.centre_report": m.Route(
             "/zentren/<slug>/bericht", get=m.own_centre(m.OK), params=_centre

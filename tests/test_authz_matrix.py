@@ -553,10 +553,14 @@ MATRIX: dict[str, Route] = {
         params=authz_signup("waiting"),
     ),
     "coordination.attendance": Route(
-        "/termine/<int:slot_id>/besetzung/<int:signup_id>/anwesenheit",
+        "/termine/<int:slot_id>/besetzung/anwesenheit",
         post=own_centre(Expect((302,), changes=frozenset({"Signup", "AuditEntry"}))),
-        params=authz_signup("past_signup", slot="past"),
-        form=lambda w: {"attendance": "attended", "hours": "2"},
+        params=lambda w: {"slot_id": authz_desk(w).past.id},
+        form=lambda w: {
+            "rows-0-signup_id": str(authz_desk(w).past_signup.id),
+            "rows-0-attendance": "attended",
+            "rows-0-hours": "2",
+        },
     ),
     "coordination.change_capacity": Route(
         "/termine/<int:slot_id>/besetzung/plaetze",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,11 @@ import pytest
 from tests.factories import make_user
 from tests.factories_centres import english
 from tests.factories_coordination import World, make_signup
-from volunteer_app.coordination.export import safe_cell
+from volunteer_app.coordination.export import PhoneNumber, safe_cell
 from volunteer_app.signups.models import Signup
+
+# The one formula a CSV of ours may hold: a string literal of phone characters, no quote.
+PHONE_FORMULA = re.compile(r'="\+?[0-9 ()/.\-]+"')
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def test_csv_headers_columns_and_bom(client, login_as, world):
     assert rows[1] == [
         "Vera Vogel",
         world.volunteer.email,
-        "'+49 361 555",
+        '="+49 361 555"',  # text formula: the + stays, no apostrophe shows
         "confirmed",
         "",
         "",
@@ -95,7 +99,9 @@ def test_csv_formula_injection_is_neutralised(client, login_as, world, name):
     assert last[2] == "'=1+2"
     for row in rows:
         for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+            if PHONE_FORMULA.fullmatch(cell):
+                continue  # ="+49 361 555": a string literal, nothing to run
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
 
 
 def test_safe_cell():
@@ -104,6 +110,29 @@ def test_safe_cell():
     assert safe_cell("=A1") == "'=A1"
     assert safe_cell("a=b") == "a=b"
     assert safe_cell(Decimal("1.5")) == "1.5"
+    assert safe_cell("+49 361 555") == "'+49 361 555"  # not known to be a phone number
+
+
+@pytest.mark.parametrize(
+    ("phone", "cell"),
+    [
+        ("+49 361 555", '="+49 361 555"'),  # Excel would read a formula, LibreOffice keeps it
+        ("0361555123", '="0361555123"'),  # a number to a spreadsheet: the 0 would go
+        ("+49 (0)361/555-12.3", '="+49 (0)361/555-12.3"'),
+        ("0361 555", '="0361 555"'),
+        ("", ""),
+        # Anything the profile form would refuse gets the ordinary quote, never a formula.
+        ('+49"&HYPERLINK("http://x")&"', '\'+49"&HYPERLINK("http://x")&"'),
+        ("=1+2", "'=1+2"),
+        ("-1+2 ", "'-1+2 "),
+        ("+49\t361", "'+49\t361"),
+        ("Festnetz 0361", "Festnetz 0361"),
+    ],
+)
+def test_phone_numbers_stay_as_typed(phone, cell):
+    assert safe_cell(PhoneNumber(phone)) == cell
+    if cell.startswith("="):
+        assert PHONE_FORMULA.fullmatch(cell)
 
 
 def test_print_roster_is_clean_for_paper(client, login_as, world):

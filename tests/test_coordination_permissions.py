@@ -92,18 +92,28 @@ def test_staff_are_not_volunteers_for_the_checks_pages(client, login_as, world):
     assert CertificateCheck.select().count() == 1
 
 
-@pytest.mark.parametrize(
-    "action", ["entfernen", "bestaetigen", "ablehnen", "nachruecken", "anwesenheit"]
-)
+@pytest.mark.parametrize("action", ["entfernen", "bestaetigen", "ablehnen", "nachruecken"])
 def test_a_signup_of_another_slot_is_404(client, login_as, world, action):
     """Editing the slot id in the URL never reaches a sign-up of a different slot."""
     login_as(world.coordinator_a)
     before = _snapshot()
-    other = world.past_slot.id if action != "anwesenheit" else world.slot.id
-    signup = world.pending_signup.id if action != "anwesenheit" else world.past_signup.id
     response = client.post(
-        f"/termine/{other}/besetzung/{signup}/{action}", data={"attendance": "attended"}
+        f"/termine/{world.past_slot.id}/besetzung/{world.pending_signup.id}/{action}"
     )
+    assert response.status_code == 404
+    assert _snapshot() == before
+
+
+def test_attendance_for_a_signup_of_another_slot_is_404(client, login_as, world):
+    """The roster's attendance form names its sign-ups: one of another slot is not found."""
+    login_as(world.coordinator_a)
+    before = _snapshot()
+    data = {
+        "rows-0-signup_id": str(world.past_signup.id),
+        "rows-0-attendance": "attended",
+        "rows-0-hours": "2",
+    }
+    response = client.post(f"/termine/{world.slot.id}/besetzung/anwesenheit", data=data)
     assert response.status_code == 404
     assert _snapshot() == before
 

@@ -327,14 +327,19 @@ def test_past_roster_offers_attendance(client, login_as, world):
     english(login_as(world.coordinator_a))
     body = _roster(client, world.past_slot.id)
     assert "This slot has taken place." in body
-    assert (
-        f'action="/termine/{world.past_slot.id}/besetzung/{world.past_signup.id}/anwesenheit"'
-        in body
-    )
-    assert 'name="hours"' in body and 'value="2"' in body  # the slot's length
+    assert f'action="/termine/{world.past_slot.id}/besetzung/anwesenheit"' in body
+    assert 'name="rows-0-hours"' in body and 'value="2"' in body  # the slot's length
+    assert f'name="rows-0-signup_id" value="{world.past_signup.id}"' in body
     assert "Assign a volunteer" not in body
     future = _roster(client, world.slot.id)
     assert "/anwesenheit" not in future
+
+
+def _attendance(world, data: dict) -> dict:
+    """The roster's attendance form with one row: the past slot's volunteer."""
+    row = {"rows-0-signup_id": str(world.past_signup.id)}
+    row.update({f"rows-0-{name}": value for name, value in data.items()})
+    return row
 
 
 @pytest.mark.parametrize(
@@ -351,8 +356,7 @@ def test_record_attendance(client, login_as, world, data, attendance, hours):
     page = _follow(
         client,
         client.post(
-            f"/termine/{world.past_slot.id}/besetzung/{world.past_signup.id}/anwesenheit",
-            data=data,
+            f"/termine/{world.past_slot.id}/besetzung/anwesenheit", data=_attendance(world, data)
         ),
     )
     assert "Attendance of Vera Vogel has been saved." in page
@@ -377,14 +381,12 @@ def test_record_attendance(client, login_as, world, data, attendance, hours):
 )
 def test_bad_attendance_input_is_refused(client, login_as, world, data):
     english(login_as(world.coordinator_a))
-    page = _follow(
-        client,
-        client.post(
-            f"/termine/{world.past_slot.id}/besetzung/{world.past_signup.id}/anwesenheit",
-            data=data,
-        ),
+    response = client.post(
+        f"/termine/{world.past_slot.id}/besetzung/anwesenheit", data=_attendance(world, data)
     )
-    assert 'class="flash flash-error"' in page
+    page = response.get_data(as_text=True)  # the roster again, the message at the row
+    assert response.status_code == 200 and 'class="flash flash-error"' in page
+    assert f'id="att-{world.past_signup.id}-error"' in page
     signup = Signup.get_by_id(world.past_signup.id)
     assert signup.attendance is None and signup.hours is None
     assert _audit("signup.attendance") == []
@@ -392,14 +394,14 @@ def test_bad_attendance_input_is_refused(client, login_as, world, data):
 
 def test_attendance_for_a_future_slot_is_refused(client, login_as, world):
     english(login_as(world.coordinator_a))
-    page = _follow(
-        client,
-        client.post(
-            f"/termine/{world.slot.id}/besetzung/{world.confirmed_signup.id}/anwesenheit",
-            data={"attendance": "attended", "hours": "2"},
-        ),
-    )
-    assert 'class="flash flash-error"' in page
+    data = {
+        "rows-0-signup_id": str(world.confirmed_signup.id),
+        "rows-0-attendance": "attended",
+        "rows-0-hours": "2",
+    }
+    response = client.post(f"/termine/{world.slot.id}/besetzung/anwesenheit", data=data)
+    page = response.get_data(as_text=True)
+    assert "Attendance can be recorded once the slot has started." in page
     assert Signup.get_by_id(world.confirmed_signup.id).attendance is None
 
 
@@ -472,8 +474,9 @@ def test_query_count_is_the_same_for_10_and_500_signups(client, login_as, world,
             assert body.count("Viele 0") >= n
         counts.append(counter.count)
     assert counts[0] == counts[1]
-    # Login user, slot, membership check, roster (+ the name search on the roster page).
-    assert counts[0] == (5 if page == "besetzung" else 4)
+    # Login user, slot, membership check, roster (+ the name search and the check-ins on the
+    # roster page).
+    assert counts[0] == (6 if page == "besetzung" else 4)
 
 
 def test_time_is_shown_in_berlin_time(client, login_as, world):

@@ -98,6 +98,7 @@ def test_csv_download(client, login_as, ds):
     assert "\r\n" in text
     rows = _csv_rows(text)
     assert rows[0] == ["Centres", "From", "To", "Section", "Item", "Value", "Unit"]
+    assert rows[1][1:3] == [f"1/1/{ds.year}", f"12/31/{ds.year}"]  # four-digit years
     figures = {(r[3], r[4]): (r[5], r[6]) for r in rows[1:]}
     assert figures[("Summary", "Volunteer hours")] == ("8.5", "hours")
     assert figures[("Summary", "Activity dates held")] == ("4", "dates")
@@ -112,6 +113,9 @@ def test_csv_in_german_uses_decimal_commas(client, login_as, ds):
         client.get(f"/zentren/anger/bericht.csv?jahr={ds.year}").get_data(as_text=True)
     )
     assert rows[0][3] == "Bereich"
+    # Dates with four-digit years, as German spreadsheets read them ("01.01.26" leaves the
+    # century to a setting).
+    assert rows[1][1:3] == [f"01.01.{ds.year}", f"31.12.{ds.year}"]
     assert [
         rows[2][0],
         *rows[2][3:],

@@ -341,6 +341,11 @@ EXPLAINED = {
     ("user", "session_token"),
     # Feed links are HMAC(SECRET_KEY, seed); only the seed and the link's hash are stored.
     ("feed_token", "seed"),
+    # Check-in codes, the poster's code and the tablet link are HMAC(SECRET_KEY, seed)
+    # (checkin/codes.py); a dump holds only the seeds.
+    ("checkin_point", "code_seed"),
+    ("checkin_point", "poster_seed"),
+    ("checkin_point", "tablet_seed"),
 }
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import builtin, make_activity, make_centre, make_coordinator, make_user
+from tests.factories import (
+    builtin,
+    make_activity,
+    make_centre,
+    make_coordinator,
+    make_slot,
+    make_user,
+)
 from tests.factories_centres import count_queries, english
 from tests.factories_wishes import make_wish
 from volunteer_app.activities.models import Activity
@@ -103,6 +110,7 @@ def test_realised_as_an_existing_activity(client, login_as, w):
         f"{BASE}/{wish.id}", data={"status": "realised", "activity_id": str(foreign.id)}
     )
     assert smuggled.status_code == 200 and Wish.get_by_id(wish.id).status == "new"
+    make_slot(activity)  # realised needs a date of the activity (tests/test_unseen.py)
     client.post(f"{BASE}/{wish.id}", data={"status": "realised", "activity_id": str(activity.id)})
     wish = Wish.get_by_id(wish.id)
     assert (wish.status, wish.activity_id) == ("realised", activity.id)
@@ -140,9 +148,11 @@ def test_a_wish_becomes_an_activity_in_one_step(client, login_as, w):
         f"/zentren/sonnenblume/angebote/{activity.id}/termine/neu"
     )
     wish = Wish.get_by_id(wish.id)
-    assert (wish.status, wish.activity_id, wish.email) == ("realised", activity.id, None)
+    # Planned until the activity has a date (tests/test_unseen.py); the address is kept.
+    assert (wish.status, wish.activity_id) == ("planned", activity.id)
+    assert wish.email == "mama@example.org" and wish.realised_at is None
     assert activity.centre_id == w.centre.id and activity.responsible_id == w.coord.id
-    assert "Babymassage für Eltern" in OutboxMessage.get().body_text
+    assert "planning it now" in OutboxMessage.get().body_text
 
 
 @pytest.mark.parametrize(

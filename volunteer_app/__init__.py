@@ -48,6 +48,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.activities.views import bp as activities_bp
     from volunteer_app.admin.views import bp as admin_bp
     from volunteer_app.centres.views import bp as centres_bp
+    from volunteer_app.checkin.views import bp as checkin_bp
     from volunteer_app.checks.views import bp as checks_bp
     from volunteer_app.coordination.views import bp as coordination_bp
     from volunteer_app.core.views import bp as core_bp
@@ -83,6 +84,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         privacy_bp,
         erasure_bp,
         checks_bp,
+        checkin_bp,
     ):
         app.register_blueprint(feature_bp)
 

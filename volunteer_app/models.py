@@ -15,6 +15,7 @@ from volunteer_app.accounts.models import MODELS as accounts
 from volunteer_app.activities.models import MODELS as activities
 from volunteer_app.audit.models import MODELS as audit
 from volunteer_app.centres.models import MODELS as centres
+from volunteer_app.checkin.models import MODELS as checkin
 from volunteer_app.checks.models import MODELS as checks
 from volunteer_app.db import BaseModel
 from volunteer_app.erasure.models import MODELS as erasure
@@ -37,6 +38,7 @@ FEATURE_MODELS: tuple[list, ...] = (
     notifications,
     activities,
     signups,
+    checkin,
     volunteers,
     checks,
     audit,

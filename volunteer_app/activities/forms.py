@@ -9,6 +9,7 @@ from markupsafe import Markup
 from wtforms import (
     BooleanField,
     Field,
+    HiddenField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
@@ -74,6 +75,7 @@ class ActivityForm(AppForm):
     audience = text_field(_l("For whom"), 120)
     is_public = BooleanField(_l("Show in the family programme"), default=True)
     is_child_facing = BooleanField(_l("Volunteers work with children"))
+    at_home = BooleanField(_l("Volunteers do this at home"))
     signup_mode = ChoiceField(
         _l("Sign-up"),
         choices=[
@@ -108,6 +110,7 @@ class ActivityForm(AppForm):
         "audience",
         "is_public",
         "is_child_facing",
+        "at_home",
         "signup_mode",
         "cancel_deadline_hours",
         "volunteers_needed",
@@ -241,12 +244,23 @@ class SlotForm(AppForm):
     start_time = _required_time(_l("Start time"))
     end_time = _required_time(_l("End time"))
     capacity = number_field(_l("Volunteers needed"), 1, MAX_VOLUNTEERS)
+    # The date (YYYY-MM-DD) whose holiday or closing-day warning the coordinator has seen:
+    # saving again with that date moves the slot there (slots.ClosedDayWarning).
+    closed_ok = HiddenField()
 
     FIELDS = ("date", "start_time", "end_time", "capacity")
 
     def slot_data(self) -> dict:
-        return {name: self[name].data for name in self.FIELDS}
+        return {name: self[name].data for name in self.FIELDS} | {
+            "closed_ok": (self.closed_ok.data or "").strip()
+        }
 
     def validate_end_time(self, field):
         if self.start_time.data and field.data and field.data <= self.start_time.data:
             raise ValidationError(_l("The end must be after the start."))
+
+
+class SlotCancelForm(AppForm):
+    """Cancelling one date: an optional reason for the volunteers and families."""
+
+    reason = text_field(_l("Reason (optional)"), 150)

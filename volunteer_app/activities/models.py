@@ -36,6 +36,9 @@ class Activity(BaseModel):
     audience = pw.CharField(max_length=120, default="")
     is_public = pw.BooleanField(default=True)
     is_child_facing = pw.BooleanField(default=False)
+    # Done at the volunteer's home (baking, sewing): the written plan marks it, because
+    # accident insurance covers it only when the centre commissioned it (migration 0023).
+    at_home = pw.BooleanField(default=False)
     signup_mode = pw.CharField(max_length=10, default="open")
     cancel_deadline_hours = pw.IntegerField(default=24)
     volunteers_needed = pw.IntegerField(default=2)
@@ -88,6 +91,9 @@ class Slot(BaseModel):
     detached = pw.BooleanField(default=False)  # edited on its own: series edits leave it alone
     sequence = pw.IntegerField(default=0)  # iCalendar SEQUENCE: grows on time/status changes
     cancelled_at = pw.DateTimeField(null=True)
+    # Why the centre cancelled it, as typed (closure or single date); shown to volunteers and
+    # families (migration 0020).
+    cancel_reason = pw.CharField(max_length=150, default="")
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 

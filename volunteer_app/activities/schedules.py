@@ -26,6 +26,7 @@ from volunteer_app.activities.services import (
 from volunteer_app.centres.queries import today
 from volunteer_app.common.errors import DomainError
 from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.wishes import services as wishes
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,9 @@ def generate_slots(
         )
     for start in range(0, len(rows), INSERT_CHUNK):
         Slot.insert_many(rows[start : start + INSERT_CHUNK]).on_conflict_ignore().execute()
+    if rows:
+        # A wish planned as this activity is realised by its first date.
+        wishes.realise_planned_wishes(activity.id, now)
     reached = max(until, series.generated_until or until)
     Series.update(generated_until=reached).where(Series.id == series.id).execute()
     series.generated_until = reached

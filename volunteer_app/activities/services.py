@@ -173,6 +173,7 @@ def _activity_fields(centre: Centre, data: dict) -> dict:
         "responsible": responsible_id,
         "is_public": bool(data.get("is_public")),
         "is_child_facing": bool(data.get("is_child_facing")),
+        "at_home": bool(data.get("at_home")),
         "signup_mode": data["signup_mode"],
         "cancel_deadline_hours": whole_number(
             data,

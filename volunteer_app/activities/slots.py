@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass, field
 
 import peewee as pw
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from volunteer_app.accounts.models import User
 from volunteer_app.activities import queries, recurrence
@@ -203,11 +203,38 @@ def _slot_times(data: dict) -> tuple[dt.datetime, dt.datetime]:
         raise wall_clock_error(exc, start) from exc
 
 
+class ClosedDayWarning(DomainError):
+    """A slot would move onto a public holiday or one of the centre's closing days. Not a
+    refusal: the same ``day`` given again as ``data["closed_ok"]`` moves it there."""
+
+    def __init__(self, message: str, day: dt.date):
+        super().__init__(message)  # above the form: a question, not a wrong field
+        self.day = day
+
+
+def _closed_day_warning(centre: Centre, day: dt.date) -> ClosedDayWarning | None:
+    """The warning for moving a slot onto ``day``, or None if the centre is open then."""
+    closing = queries.closing_days_of(centre.id)
+    if day not in closing and not recurrence.is_holiday(day):
+        return None
+    why = queries.skip_reasons([day], closing)[0].reason
+    return ClosedDayWarning(
+        _(
+            "%(date)s: %(why)s. Do you want to move the date there anyway? Then save again.",
+            date=format_date(day, "full"),
+            why=why,
+        ),
+        day,
+    )
+
+
 def edit_slot(slot: Slot, data: dict, *, actor: User, now: dt.datetime | None = None) -> SlotChange:
     """Change only this slot: date, times and the number of volunteers needed.
 
     The slot is marked ``detached`` (series edits leave it alone); a new time raises its
     ``sequence`` and everyone signed up is told (mail ``slot_moved``, audit ``slot.moved``).
+    A new date on a public holiday or closing day raises ``ClosedDayWarning`` unless
+    ``data["closed_ok"]`` names that date (the coordinator saw the warning and saved again).
     """
     activity = slot.activity
     centre = activity.centre
@@ -220,6 +247,14 @@ def edit_slot(slot: Slot, data: dict, *, actor: User, now: dt.datetime | None = 
             _("This time has passed. Please choose a later time."),
             "start_time" if data["date"] == today() else "date",
         )
+    new_day = data["date"]
+    if (
+        new_day != recurrence.utc_to_berlin(slot.starts_at).date()
+        and data.get("closed_ok") != new_day.isoformat()
+    ):
+        warning = _closed_day_warning(centre, new_day)
+        if warning is not None:
+            raise warning
     capacity = whole_number(
         data,
         "capacity",
@@ -445,36 +480,110 @@ def _carry_over(carry, new, rule, activity, centre, actor, current, now) -> Foll
     return result
 
 
-def cancel_slot(slot: Slot, *, actor: User, now: dt.datetime | None = None) -> Slot:
-    """Cancel one slot: it is kept and shown as cancelled, its ``sequence`` grows, and
-    everyone active on it is told (by the sign-up service, in this transaction)."""
+CANCEL_REASON_MAX = 150
+
+
+def cancel_reason(reason: str | None) -> str:
+    """The reason a centre gives for cancelling, cleaned (one line, at most 150 characters)."""
+    text = " ".join((reason or "").split())
+    if len(text) > CANCEL_REASON_MAX:
+        raise DomainError(
+            _("Please use at most %(max)d characters.", max=CANCEL_REASON_MAX), "reason"
+        )
+    return text
+
+
+def _cancel(slot: Slot, activity: Activity, centre: Centre, actor: User, reason: str, now) -> int:
+    """Inside the caller's transaction: mark the slot cancelled with its reason and end every
+    sign-up on it through the sign-up service (which mails the people, reason included).
+    Returns how many people were told; raises Conflict if it was cancelled or has started."""
+    cancelled = (
+        Slot.update(
+            status="cancelled",
+            cancelled_at=now,
+            cancel_reason=reason,
+            sequence=Slot.sequence + 1,
+            updated_at=now,
+        )
+        .where((Slot.id == slot.id) & (Slot.status == "scheduled") & (Slot.starts_at > now))
+        .execute()
+    )
+    if cancelled != 1:
+        raise Conflict(_("This slot has been cancelled or has started meanwhile."))
+    fresh = Slot.get_by_id(slot.id)
+    fresh.activity = activity
+    affected = signup_services.cancel_slot_signups(fresh, actor=actor)
+    told = len(affected or ())
+    detail = f"{slot.starts_at:%Y-%m-%d %H:%M} UTC, {told} told"
+    audit.record(
+        centre.id,
+        actor,
+        "slot.cancelled",
+        slot_id=slot.id,
+        detail=f"{detail}: {reason}" if reason else detail,
+    )
+    return told
+
+
+def cancel_slot(
+    slot: Slot, *, actor: User, reason: str = "", now: dt.datetime | None = None
+) -> Slot:
+    """Cancel one slot: it is kept and shown as cancelled (with the ``reason``, if given),
+    its ``sequence`` grows, and everyone active on it is told (by the sign-up service, in
+    this transaction)."""
     activity = slot.activity
     centre = activity.centre
     require_manager(actor, centre)
     now = now or utcnow()
+    reason = cancel_reason(reason)
     _require_changeable(slot, now)
     with write_transaction():
-        cancelled = (
-            Slot.update(
-                status="cancelled",
-                cancelled_at=now,
-                sequence=Slot.sequence + 1,
-                updated_at=now,
-            )
-            .where((Slot.id == slot.id) & (Slot.status == "scheduled") & (Slot.starts_at > now))
-            .execute()
-        )
-        if cancelled != 1:
-            raise Conflict(_("This slot has been cancelled or has started meanwhile."))
-        fresh = Slot.get_by_id(slot.id)
-        fresh.activity = activity
-        affected = signup_services.cancel_slot_signups(fresh, actor=actor)
-        audit.record(
-            centre.id,
-            actor,
-            "slot.cancelled",
-            slot_id=slot.id,
-            detail=f"{slot.starts_at:%Y-%m-%d %H:%M} UTC, {len(affected or ())} told",
-        )
+        _cancel(slot, activity, centre, actor, reason, now)
     log.info("slot %s cancelled by user %s", slot.id, actor.id)
     return Slot.get_by_id(slot.id)
+
+
+@dataclass
+class Cancelled:
+    slots: int = 0  # slots cancelled
+    told: int = 0  # people told (one per sign-up ended)
+
+
+def cancel_slots(
+    centre: Centre, slot_ids, *, actor: User, reason: str = "", now: dt.datetime | None = None
+) -> Cancelled:
+    """Cancel several slots of one centre at once (a closure), each as ``cancel_slot`` does,
+    inside the caller's transaction or one of its own. Slots that were cancelled or started
+    meanwhile, or belong to another centre, are left alone."""
+    require_manager(actor, centre)
+    now = now or utcnow()
+    reason = cancel_reason(reason)
+    result = Cancelled()
+    ids = sorted(set(slot_ids))
+    if not ids:
+        return result
+    with write_transaction():
+        # Ascending ids: every service that locks several slots does so in one order.
+        query = (
+            Slot.select(Slot, Activity)
+            .join(Activity, on=(Slot.activity == Activity.id))
+            .where(
+                Slot.id.in_(ids)
+                & (Activity.centre == centre.id)
+                & (Slot.status == "scheduled")
+                & (Slot.starts_at > now)
+            )
+            .order_by(Slot.id)
+        )
+        rows = list(query if is_sqlite() else query.for_update(of=Slot))
+        for slot in rows:
+            result.told += _cancel(slot, slot.activity, centre, actor, reason, now)
+            result.slots += 1
+    log.info(
+        "%d slots of centre %s cancelled by user %s (%d told)",
+        result.slots,
+        centre.id,
+        actor.id,
+        result.told,
+    )
+    return result

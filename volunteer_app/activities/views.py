@@ -12,6 +12,7 @@ from volunteer_app.activities.forms import (
     ActivityForm,
     CategoryForm,
     ScheduleForm,
+    SlotCancelForm,
     SlotForm,
 )
 from volunteer_app.activities.recurrence import utc_to_berlin
@@ -241,6 +242,9 @@ def edit_slot(slot_id: int):
     if form.validate_on_submit():
         try:
             change = slots.edit_slot(slot, form.slot_data(), actor=current_user)
+        except slots.ClosedDayWarning as exc:
+            form.closed_ok.data = exc.day.isoformat()  # saving again moves it there
+            apply_domain_error(form, exc)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
@@ -299,10 +303,10 @@ def _not_moved_message(count: int) -> str:
 @login_required
 def cancel_slot(slot_id: int):
     slot = _managed_slot(slot_id)
-    form = ActionForm()
+    form = SlotCancelForm()
     if form.validate_on_submit():
         try:
-            slots.cancel_slot(slot, actor=current_user)
+            slots.cancel_slot(slot, actor=current_user, reason=form.reason.data or "")
         except DomainError as exc:
             flash(exc.message, "error")
         else:

@@ -12,6 +12,8 @@ ACTIONS = (
     "signup.promoted",
     "signup.cancelled",
     "signup.attendance",
+    "signup.checked_in",
+    "checkin.changed",
     "slot.cancelled",
     "slot.moved",
     "slot.capacity",

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -126,14 +127,38 @@ class CentreSettingsForm(CentreForm):
 
 
 class ClosingDayForm(AppForm):
+    """A closure: one day, or a range from ``day`` to ``until``. Sent again from the preview
+    with ``confirm`` set, which cancels the dates and (if ticked) room bookings on those days."""
+
     day = DayField(
-        _l("Date"), validators=[InputRequired(message=_l("Please enter a date, like 24.12.2026."))]
+        _l("First day"),
+        validators=[InputRequired(message=_l("Please enter a date, like 24.12.2026."))],
     )
+    until = DayField(_l("Last day (optional)"), validators=[Optional()])
     reason = StringField(
         _l("Reason (optional)"),
         filters=[clean_text],
         validators=[Optional(), Length(max=150), NoControlCharacters()],
     )
+    cancel_bookings = BooleanField(_l("Cancel these room bookings too"), default=True)
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm.data == "1"
+
+    def closure_data(self) -> dict:
+        return {
+            "first": self.day.data,
+            "last": self.until.data,
+            "reason": self.reason.data or "",
+        }
+
+
+class RemoveClosingDayForm(AppForm):
+    """Removing one closing day, or (``scope=range``) the whole closure it belongs to."""
+
+    scope = HiddenField(default="day")
 
 
 class PasswordRules:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import peewee as pw
 from peewee import JOIN
 
 from volunteer_app.accounts.models import User
+from volunteer_app.activities import recurrence
+from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, Invitation, Operator
 from volunteer_app.common.security import hash_token
-from volunteer_app.common.time import BERLIN
+from volunteer_app.common.time import BERLIN, berlin_to_utc, to_berlin
+from volunteer_app.rooms.models import Booking, Room
+from volunteer_app.signups.models import ACTIVE, Signup
 
 
 def today() -> dt.date:
@@ -98,6 +104,154 @@ def upcoming_closing_days(centre: Centre, since) -> list[ClosingDay]:
         .where((ClosingDay.centre == centre.id) & (ClosingDay.day >= since))
         .order_by(ClosingDay.day)
     )
+
+
+# --- Closures: closing days as ranges, and what a new closure would cancel -----------------
+
+
+@dataclass(frozen=True)
+class ClosureRange:
+    """Consecutive closing days with the same reason ("22.12.–2.1. Weihnachtsschließzeit")."""
+
+    first: dt.date
+    last: dt.date
+    reason: str
+    days: tuple[ClosingDay, ...]
+    kind: str = "closing"  # "closing" (the centre's closing days) | "holiday" (public holiday)
+
+    @property
+    def is_single(self) -> bool:
+        return self.first == self.last
+
+    @property
+    def length(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def closure_ranges(closing_days: Iterable[ClosingDay]) -> list[ClosureRange]:
+    """Closing days (of one centre) grouped into ranges of consecutive days with the same
+    reason, in date order (no query: a range is one row per day in the database)."""
+    out: list[ClosureRange] = []
+    for day in sorted(closing_days, key=lambda c: c.day):
+        last = out[-1] if out else None
+        if last and last.reason == day.reason and day.day == last.last + dt.timedelta(days=1):
+            out[-1] = ClosureRange(last.first, day.day, last.reason, (*last.days, day))
+        else:
+            out.append(ClosureRange(day.day, day.day, day.reason, (day,)))
+    return out
+
+
+def closing_days_between(centre_id: int, first: dt.date, last: dt.date) -> list[ClosingDay]:
+    """The centre's closing days from ``first`` to ``last`` (inclusive), by date (one query)."""
+    return list(
+        ClosingDay.select()
+        .where((ClosingDay.centre == centre_id) & ClosingDay.day.between(first, last))
+        .order_by(ClosingDay.day)
+    )
+
+
+def closures_between(
+    centre_id: int, first: dt.date, last: dt.date, language: str = "de"
+) -> list[ClosureRange]:
+    """The centre's closing days from ``first`` to ``last`` as ranges, and the public holidays
+    then that are no closing day (named in ``language``), by date (one query)."""
+    ranges = closure_ranges(closing_days_between(centre_id, first, last))
+    closed = {c.day for r in ranges for c in r.days}
+    day = first
+    while day <= last:
+        name = recurrence.holiday_name(day, language)
+        if name and day not in closed:
+            ranges.append(ClosureRange(day, day, name, (), "holiday"))
+        day += dt.timedelta(days=1)
+    return sorted(ranges, key=lambda r: r.first)
+
+
+def berlin_day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Naive UTC from 00:00 Berlin on ``first`` to 00:00 Berlin after ``last`` (each day's
+    own offset, so a range across a clock change is exact)."""
+    start = berlin_to_utc(dt.datetime.combine(first, dt.time()))
+    return start, berlin_to_utc(dt.datetime.combine(last + dt.timedelta(days=1), dt.time()))
+
+
+@dataclass
+class AffectedSlot:
+    """A slot a closure would cancel, with everyone active on it (names for the coordinator)."""
+
+    slot: Slot  # with its activity
+    people: list[Signup] = field(default_factory=list)  # with their volunteer, by status
+
+
+@dataclass
+class ClosureImpact:
+    slots: list[AffectedSlot]
+    bookings: list[Booking]  # room bookings on those days, with their room
+
+    @property
+    def people(self) -> int:
+        """How many sign-ups end (and mails go out) when the slots are cancelled."""
+        return sum(len(line.people) for line in self.slots)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.slots and not self.bookings
+
+
+_STATUS_ORDER = {"confirmed": 0, "pending": 1, "waitlisted": 2}
+
+
+def closure_impact(centre_id: int, days: Iterable[dt.date], now: dt.datetime) -> ClosureImpact:
+    """What closing the centre on ``days`` (Berlin dates) would cancel: its scheduled slots
+    that start on one of them and have not started by ``now``, with the people active on each,
+    and the rooms' bookings starting then (three queries, however many rows)."""
+    wanted = set(days)
+    if not wanted:
+        return ClosureImpact([], [])
+    start, end = berlin_day_bounds(min(wanted), max(wanted))
+    slots = [
+        slot
+        for slot in Slot.select(Slot, Activity)
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .where(
+            (Activity.centre == centre_id)
+            & (Slot.status == "scheduled")
+            & (Slot.starts_at >= start)
+            & (Slot.starts_at < end)
+            & (Slot.starts_at > now)
+        )
+        .order_by(Slot.starts_at, Activity.title, Slot.id)
+        if to_berlin(slot.starts_at).date() in wanted
+    ]
+    people: dict[int, list[Signup]] = {slot.id: [] for slot in slots}
+    if slots:
+        for signup in (
+            Signup.select(Signup, User)
+            .join(User, on=(Signup.volunteer == User.id))
+            .where(Signup.slot.in_(list(people)) & Signup.status.in_(ACTIVE))
+            .order_by(Signup.id)
+        ):
+            people[signup.slot_id].append(signup)
+    bookings = [
+        booking
+        for booking in Booking.select(Booking, Room)
+        .join(Room, on=(Booking.room == Room.id))
+        .where(
+            (Room.centre == centre_id)
+            & (Booking.status == "booked")
+            & (Booking.starts_at >= start)
+            & (Booking.starts_at < end)
+            & (Booking.starts_at > now)
+        )
+        .order_by(Booking.starts_at, Room.name, Booking.id)
+        if to_berlin(booking.starts_at).date() in wanted
+    ]
+    lines = [
+        AffectedSlot(
+            slot,
+            sorted(people[slot.id], key=lambda s: (_STATUS_ORDER.get(s.status, 9), s.id)),
+        )
+        for slot in slots
+    ]
+    return ClosureImpact(lines, bookings)
 
 
 def coordinators_of(centre: Centre) -> list[User]:

@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 
 import peewee as pw
 from flask import current_app
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import Consent, User
 from volunteer_app.accounts.passwords import hash_password
+from volunteer_app.activities import slots
 from volunteer_app.centres import queries
 from volunteer_app.centres.models import (
     CENTRE_FIELDS,
@@ -24,6 +26,7 @@ from volunteer_app.centres.models import (
 )
 from volunteer_app.common.errors import Conflict, DomainError, InvalidToken, NotAllowed, NotFound
 from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.rooms import services as rooms
 
 log = logging.getLogger(__name__)
 
@@ -117,35 +120,195 @@ def update_centre(centre: Centre, data: dict, *, actor: User) -> Centre:
     return queries.centre_by_slug(changes.get("slug", centre.slug))
 
 
-def add_closing_day(centre: Centre, *, actor: User, day: dt.date, reason: str = "") -> ClosingDay:
-    """Mark a day (today or later) on which the centre is closed."""
-    _require_manager(actor, centre)
+# --- Closing days and closures -------------------------------------------------------------
+
+MAX_CLOSURE_DAYS = 92  # a summer closure of three weeks fits many times over
+REMOVE_SCOPES = ("day", "range")
+
+
+@dataclass
+class ClosurePlan:
+    """A closure checked but not saved: the days it adds, those closed already, and the
+    slots and room bookings it would cancel."""
+
+    first: dt.date
+    last: dt.date
+    reason: str
+    days: list[dt.date]  # to be closed
+    already: list[dt.date]  # closed already (left as they are)
+    impact: queries.ClosureImpact
+
+    @property
+    def is_single(self) -> bool:
+        return self.first == self.last
+
+
+@dataclass
+class ClosureResult:
+    first: dt.date
+    last: dt.date
+    days: int  # closing days added
+    slots: int = 0  # slots cancelled
+    told: int = 0  # sign-ups ended (each person told by mail)
+    bookings: int = 0  # room bookings cancelled
+
+
+def _closure_days(
+    centre: Centre, first: dt.date, last: dt.date | None
+) -> tuple[dt.date, list[dt.date], list[dt.date]]:
+    """Check a closure from ``first`` to ``last`` (one day if None): the last day, the days
+    to close and those closed already."""
     today = queries.today()
-    if day < today:
+    last = last or first
+    if first < today:
         raise DomainError(_("This date has passed. Please choose today or a later day."), "day")
-    if day > today + dt.timedelta(days=CLOSING_DAYS_AHEAD):
-        raise DomainError(_("Please choose a day within the next five years."), "day")
-    try:
-        with write_transaction():
-            closing = ClosingDay.create(centre=centre.id, day=day, reason=reason or "")
-    except pw.IntegrityError as exc:
-        raise Conflict(_("This day is already marked as closed."), field="day") from exc
-    log.info("closing day %s added to centre %s by user %s", closing.id, centre.id, actor.id)
-    return closing
+    if last > today + dt.timedelta(days=CLOSING_DAYS_AHEAD):
+        raise DomainError(
+            _("Please choose a day within the next five years."),
+            "day" if first == last else "until",
+        )
+    if last < first:
+        raise DomainError(_("The last day must not be before the first day."), "until")
+    length = (last - first).days + 1
+    if length > MAX_CLOSURE_DAYS:
+        raise DomainError(
+            _(
+                "A closure can last at most %(num)d days. Please enter a longer one in parts.",
+                num=MAX_CLOSURE_DAYS,
+            ),
+            "until",
+        )
+    closed = {c.day for c in queries.closing_days_between(centre.id, first, last)}
+    every = [first + dt.timedelta(days=n) for n in range(length)]
+    days = [d for d in every if d not in closed]
+    if not days:
+        raise Conflict(
+            _("This day is already marked as closed.")
+            if length == 1
+            else _("These days are already marked as closed."),
+            field="day",
+        )
+    return last, days, [d for d in every if d in closed]
 
 
-def remove_closing_day(centre: Centre, day_id: int, *, actor: User) -> None:
-    """Remove a closing day of this centre (never one of another centre)."""
+def plan_closure(
+    centre: Centre,
+    *,
+    actor: User,
+    first: dt.date,
+    last: dt.date | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> ClosurePlan:
+    """Check a closure without saving it: which days it closes and what it would cancel
+    (the preview the coordinator confirms)."""
     _require_manager(actor, centre)
+    reason = slots.cancel_reason(reason)
+    last, days, already = _closure_days(centre, first, last)
+    impact = queries.closure_impact(centre.id, days, now or utcnow())
+    return ClosurePlan(first, last, reason, days, already, impact)
+
+
+def add_closure(
+    centre: Centre,
+    *,
+    actor: User,
+    first: dt.date,
+    last: dt.date | None = None,
+    reason: str = "",
+    cancel: bool = False,
+    cancel_bookings: bool = False,
+    now: dt.datetime | None = None,
+) -> ClosureResult:
+    """Close the centre from ``first`` to ``last`` (one day if None; days closed already
+    stay as they are): one ``ClosingDay`` per day with the same reason.
+
+    Slots on those days that have not started are cancelled through the slots' service
+    (``cancel=True``; the reason goes to the volunteers and families), room bookings then
+    too with ``cancel_bookings=True``. Without ``cancel``, a closure that would cancel
+    anything is refused (Conflict): the coordinator has not seen the preview."""
+    _require_manager(actor, centre)
+    now = now or utcnow()
+    reason = slots.cancel_reason(reason)
     with write_transaction():
+        last, days, _already = _closure_days(centre, first, last)
+        ClosingDay.insert_many(
+            [{"centre": centre.id, "day": d, "reason": reason} for d in days]
+        ).on_conflict_ignore().execute()
+        impact = queries.closure_impact(centre.id, days, now)
+        if not cancel and not impact.is_empty:
+            raise Conflict(
+                _(
+                    "Dates or room bookings exist on these days. Please check them and "
+                    "confirm the closure again."
+                )
+            )
+        result = ClosureResult(first, last, len(days))
+        if impact.slots:
+            done = slots.cancel_slots(
+                centre, [line.slot.id for line in impact.slots], actor=actor, reason=reason, now=now
+            )
+            result.slots, result.told = done.slots, done.told
+        if cancel_bookings:
+            for booking in impact.bookings:
+                try:
+                    result.bookings += rooms.cancel_booking(
+                        centre, booking.id, "one", actor=actor, now=now
+                    )
+                except Conflict:
+                    continue  # cancelled by someone else meanwhile (nothing was changed)
+    log.info(
+        "centre %s closed %s to %s by user %s (%d days, %d slots, %d bookings cancelled)",
+        centre.id,
+        first,
+        last,
+        actor.id,
+        result.days,
+        result.slots,
+        result.bookings,
+    )
+    return result
+
+
+def remove_closing_day(centre: Centre, day_id: int, *, actor: User, scope: str = "day") -> int:
+    """Remove a closing day of this centre (never one of another centre), or with
+    ``scope="range"`` every day of the closure it belongs to (consecutive days with the same
+    reason). Slots cancelled for it stay cancelled. Returns how many days were removed."""
+    _require_manager(actor, centre)
+    if scope not in REMOVE_SCOPES:
+        raise DomainError(_("Please choose what to remove."))
+    with write_transaction():
+        closing = ClosingDay.get_or_none(
+            (ClosingDay.id == day_id) & (ClosingDay.centre == centre.id)
+        )
+        if closing is None:
+            raise NotFound(_("This closing day does not exist (any more)."))
+        ids = [closing.id]
+        if scope == "range":
+            # The range as the edit page shows it: upcoming days only (past ones are history).
+            upcoming = queries.closing_days_between(
+                centre.id, queries.today(), queries.today() + dt.timedelta(days=CLOSING_DAYS_AHEAD)
+            )
+            ids += [
+                c.id
+                for r in queries.closure_ranges(upcoming)
+                if r.first <= closing.day <= r.last
+                for c in r.days
+            ]
         deleted = (
             ClosingDay.delete()
-            .where((ClosingDay.id == day_id) & (ClosingDay.centre == centre.id))
+            .where(ClosingDay.id.in_(sorted(set(ids))) & (ClosingDay.centre == centre.id))
             .execute()
         )
-    if deleted != 1:
-        raise NotFound(_("This closing day does not exist (any more)."))
-    log.info("closing day %s removed from centre %s by user %s", day_id, centre.id, actor.id)
+    log.info(
+        "%d closing days (day %s, %s) removed from centre %s by user %s",
+        deleted,
+        day_id,
+        scope,
+        centre.id,
+        actor.id,
+    )
+    return deleted
 
 
 # --- Invitations ------------------------------------------------------------------------

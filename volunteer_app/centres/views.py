@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,6 +15,7 @@ from volunteer_app.centres.forms import (
     CentreForm,
     CentreSettingsForm,
     ClosingDayForm,
+    RemoveClosingDayForm,
 )
 from volunteer_app.common.errors import DomainError, InvalidToken, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
@@ -42,8 +43,8 @@ def _render_edit(centre, form, day_form):
         centre=centre,
         form=form,
         day_form=day_form,
-        closing_days=closing_days,
-        action_form=ActionForm(formdata=None),
+        closures=queries.closure_ranges(closing_days),
+        remove_form=RemoveClosingDayForm(formdata=None),
     )
 
 
@@ -62,14 +63,20 @@ def show_centre(slug: str):
     """The centre's public page: the families' programme week by week, then the centre."""
     centre = queries.centre_by_slug(slug) or abort(404)
     args = ProgrammeArgs.from_args(request.args)
+    now = utcnow()
+    closing_days = queries.upcoming_closing_days(centre, berlin_today(now))
     programme = programme_queries.centre_programme(
-        centre, requested=args.start, category_ids=args.category_ids, now=utcnow()
+        centre,
+        requested=args.start,
+        category_ids=args.category_ids,
+        now=now,
+        closing_days=closing_days,
     )
     return render_template(
         "centres/show.html",
         centre=centre,
         programme=programme,
-        closing_days=queries.upcoming_closing_days(centre, programme.today),
+        closures=queries.closure_ranges(closing_days),
         public_partners=partners_queries.public_partners_of(centre),
         realised_wishes=wishes_queries.realised_wishes(centre.id),
         can_edit=queries.can_manage(current_user, centre),
@@ -101,32 +108,84 @@ def edit_centre(slug: str):
 @bp.post("/zentren/<slug>/schliesstage")
 @login_required
 def add_closing_day(slug: str):
+    """A closing day or range: saved at once when it cancels nothing, else a preview of what
+    it cancels first, whose confirmation comes back here (``confirm=1``)."""
     centre = _managed_centre(slug)
     day_form = ClosingDayForm()
     if day_form.validate_on_submit():
         try:
-            services.add_closing_day(
-                centre, actor=current_user, day=day_form.day.data, reason=day_form.reason.data
+            if not day_form.confirmed:
+                plan = services.plan_closure(centre, actor=current_user, **day_form.closure_data())
+                if not plan.impact.is_empty:
+                    day_form.cancel_bookings.data = True
+                    return render_template(
+                        "centres/closure_preview.html", centre=centre, form=day_form, plan=plan
+                    )
+            result = services.add_closure(
+                centre,
+                actor=current_user,
+                cancel=day_form.confirmed,
+                cancel_bookings=day_form.confirmed and day_form.cancel_bookings.data,
+                **day_form.closure_data(),
             )
         except DomainError as exc:
             apply_domain_error(day_form, exc)
         else:
-            flash(_("The closing day has been added."), "success")
+            flash(_closure_message(result), "success")
             return redirect(url_for(".edit_centre", slug=slug, _anchor="closing-days"))
     return _render_edit(centre, _centre_form(centre, formdata=None), day_form)
+
+
+def _closure_message(result) -> str:
+    text = ngettext(
+        "%(num)d closing day has been added.",
+        "%(num)d closing days have been added.",
+        result.days,
+    )
+    if result.slots:
+        text += " " + ngettext(
+            "%(num)d date has been cancelled.",
+            "%(num)d dates have been cancelled.",
+            result.slots,
+        )
+    if result.told:
+        text += " " + ngettext(
+            "%(num)d person signed up has been told.",
+            "%(num)d people signed up have been told.",
+            result.told,
+        )
+    if result.bookings:
+        text += " " + ngettext(
+            "%(num)d room booking has been cancelled.",
+            "%(num)d room bookings have been cancelled.",
+            result.bookings,
+        )
+    return text
 
 
 @bp.post("/zentren/<slug>/schliesstage/<int:day_id>/entfernen")
 @login_required
 def remove_closing_day(slug: str, day_id: int):
     centre = _managed_centre(slug)
-    if not ActionForm().validate_on_submit():
+    form = RemoveClosingDayForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        services.remove_closing_day(centre, day_id, actor=current_user)
+        removed = services.remove_closing_day(
+            centre, day_id, actor=current_user, scope=form.scope.data or "day"
+        )
     except NotFound:
         abort(404)
-    flash(_("The closing day has been removed."), "success")
+    except DomainError:
+        abort(400)
+    flash(
+        ngettext(
+            "%(num)d closing day has been removed.",
+            "%(num)d closing days have been removed.",
+            removed,
+        ),
+        "success",
+    )
     return redirect(url_for(".edit_centre", slug=slug, _anchor="closing-days"))
 
 

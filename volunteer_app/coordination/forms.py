@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, RadioField, SearchField
+from wtforms import DecimalField, FieldList, FormField, RadioField, SearchField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -19,6 +19,7 @@ from volunteer_app.common.forms import (
     AppForm,
     NoControlCharacters,
     RowIdField,
+    SubForm,
     WholeNumberField,
     clean_text,
 )
@@ -71,7 +72,10 @@ class AssignForm(AppForm):
     volunteer_id = RowIdField(validators=[DataRequired(message=_l("Unknown volunteer."))])
 
 
-class AttendanceForm(AppForm):
+class AttendanceRowForm(SubForm):
+    """One confirmed person's attendance on the roster."""
+
+    signup_id = RowIdField(validators=[DataRequired(message=_l("Unknown volunteer."))])
     attendance = RadioField(
         _l("Attendance"),
         choices=[
@@ -88,6 +92,25 @@ class AttendanceForm(AppForm):
             NumberRange(min=0, max=24, message=_l("Please enter between 0 and 24 hours.")),
         ],
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.attendance.data == "no_show" and self.hours.errors:
+            # Nobody came: the hours are not asked for (the service counts 0).
+            self.hours.errors = []
+            self.hours.data = None
+            return not (self.signup_id.errors or self.attendance.errors)
+        return valid
+
+
+class AttendanceForm(AppForm):
+    """Attendance of all of a slot's confirmed people, saved in one step."""
+
+    rows = FieldList(FormField(AttendanceRowForm), max_entries=MAX_CAPACITY)
+
+    def by_signup(self) -> dict[int, AttendanceRowForm]:
+        """The rows by the sign-up they are about (rows without a valid id are left out)."""
+        return {row.form.signup_id.data: row.form for row in self.rows if row.form.signup_id.data}
 
 
 class CapacityForm(AppForm):

@@ -7,24 +7,28 @@ import re
 
 from babel.dates import format_skeleton
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_decimal, format_time, get_locale
+from flask_babel import force_locale, format_decimal, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from volunteer_app.audit.queries import centre_log
 from volunteer_app.centres.access import managed_centre as _managed_centre
-from volunteer_app.centres.queries import can_manage, today
+from volunteer_app.centres.queries import can_manage, closures_between, today
+from volunteer_app.checkin import queries as checkin_queries
+from volunteer_app.checkin import services as checkin
+from volunteer_app.checkin.services import AttendanceRow
 from volunteer_app.checks import services as checks
 from volunteer_app.checks.forms import CertificateCheckForm, MeaslesProofForm
 from volunteer_app.checks.queries import certificate_status, checks_of
-from volunteer_app.common.errors import DomainError
+from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
 from volunteer_app.coordination import queries
 from volunteer_app.coordination.export import roster_csv
 from volunteer_app.coordination.forms import AssignForm, AttendanceForm, CapacityForm, SearchForm
 from volunteer_app.db import utcnow
+from volunteer_app.reports import queries as reports
 from volunteer_app.retention import services as retention
 from volunteer_app.signups import services as signups
 from volunteer_app.wishes import queries as wishes
@@ -88,6 +92,12 @@ def dashboard(slug: str):
         board=board,
         attendance_due=queries.awaiting_attendance(centre.id, utcnow()),
         wishes_pending=wishes.pending_count(centre.id),
+        cant_come=queries.cant_come_notices(centre.id),
+        closures=closures_between(
+            centre.id, board.first_day, board.last_day, str(get_locale() or "de")
+        ),
+        approvals=queries.awaiting_approval(centre.id, utcnow()),
+        certificates_requested=reports.requested_count(centre.id),
     )
 
 
@@ -97,18 +107,41 @@ def dashboard(slug: str):
 @bp.get("/termine/<int:slot_id>/besetzung")
 @login_required
 def roster(slot_id: int):
-    slot = _managed_slot(slot_id)
+    return _roster_page(_managed_slot(slot_id))
+
+
+def _attendance_form(roster) -> AttendanceForm:
+    """Every confirmed person as recorded, else "attended" for the slot's length."""
+    rows = [
+        {
+            "signup_id": line.signup.id,
+            "attendance": "no_show" if line.signup.attendance == "no_show" else "attended",
+            "hours": line.signup.hours if line.signup.hours is not None else roster.default_hours,
+        }
+        for line in roster.confirmed
+    ]
+    return AttendanceForm(formdata=None, rows=rows)
+
+
+def _roster_page(slot, attendance_form: AttendanceForm | None = None):
+    """The roster; with ``attendance_form``, the attendance as sent, with its messages."""
     search = SearchForm(request.args)
     search.validate()
+    roster = queries.roster(slot)
+    if attendance_form is None and roster.is_past and not slot.is_cancelled:
+        attendance_form = _attendance_form(roster)
     return render_template(
         "coordination/roster.html",
         slot=slot,
         category=queries.category_label(slot.activity.category),
-        roster=queries.roster(slot),
+        roster=roster,
         search=search,
         matches=queries.search_volunteers(search.term, actor=current_user, not_on_slot=slot.id),
         action_form=ActionForm(formdata=None),
         capacity_form=CapacityForm(formdata=None, capacity=slot.capacity),
+        attendance_form=attendance_form,
+        attendance_rows=attendance_form.by_signup() if attendance_form else {},
+        checkins=checkin_queries.checkins_of_slot(slot.id),
     )
 
 
@@ -208,24 +241,50 @@ def promote(slot_id: int, signup_id: int):
     )
 
 
-@bp.post("/termine/<int:slot_id>/besetzung/<int:signup_id>/anwesenheit")
+@bp.post("/termine/<int:slot_id>/besetzung/anwesenheit")
 @login_required
-def attendance(slot_id: int, signup_id: int):
+def attendance(slot_id: int):
+    """Attendance of all of the slot's confirmed people in one step: nothing is saved while
+    a row is wrong, and the roster comes back with the message at that row."""
     slot = _managed_slot(slot_id)
-    signup = queries.signup_on_slot(signup_id, slot.id) or abort(404)
     form = AttendanceForm()
-    if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return _back_to_roster(slot.id, f"person-{signup.id}")
-    try:
-        signups.record_attendance(
-            signup.id, form.attendance.data, form.hours.data, actor=current_user
-        )
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Attendance of %(name)s has been saved.", name=signup.volunteer.name), "success")
-    return _back_to_roster(slot.id, f"person-{signup.id}")
+    if form.validate_on_submit():
+        rows = [
+            AttendanceRow(row.signup_id.data, row.attendance.data, row.hours.data)
+            for row in (entry.form for entry in form.rows)
+        ]
+        try:
+            saved = checkin.record_slot_attendance(slot.id, rows, actor=current_user)
+        except NotFound:
+            abort(404)
+        except checkin.RowRefused as exc:
+            row = form.by_signup()[exc.signup_id]
+            field = getattr(row, exc.field or "attendance", row.attendance)
+            field.errors = [*field.errors, exc.message]
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return _back_to_roster(slot.id, "confirmed")
+        else:
+            flash(*_attendance_saved(saved))
+            return _back_to_roster(slot.id, "confirmed")
+    if form.rows.entries:
+        flash(_("Nothing has been saved. Please correct the marked entries."), "error")
+    return _roster_page(slot, attendance_form=form)
+
+
+def _attendance_saved(saved: list) -> tuple[str, str]:
+    if not saved:
+        return _("Nothing has changed."), "info"
+    if len(saved) == 1:
+        return _("Attendance of %(name)s has been saved.", name=saved[0].volunteer.name), "success"
+    return (
+        ngettext(
+            "Attendance of %(num)d person has been saved.",
+            "Attendance of %(num)d people has been saved.",
+            len(saved),
+        ),
+        "success",
+    )
 
 
 @bp.post("/termine/<int:slot_id>/besetzung/plaetze")

@@ -63,6 +63,14 @@ def _status(slot: Slot) -> str:
     return "CANCELLED" if slot.status == "cancelled" else "CONFIRMED"
 
 
+def _with_reason(slot: Slot, description: str) -> str:
+    """A cancelled slot's description led by the centre's reason ("Fällt aus: …")."""
+    if slot.status != "cancelled" or not slot.cancel_reason:
+        return description
+    line = _("Not taking place: %(reason)s", reason=slot.cancel_reason)
+    return "\n\n".join(part for part in (line, description) if part)
+
+
 def _filename(name: str) -> str:
     return f"{name}.ics"
 
@@ -106,7 +114,7 @@ def family_events(
                 ends_at=slot.ends_at,
                 summary=shown.title,
                 last_modified=max(slot.updated_at, activity.updated_at),
-                description="\n\n".join(line for line in lines if line),
+                description=_with_reason(slot, "\n\n".join(line for line in lines if line)),
                 location=_location(activity.place, centre),
                 url=_activity_url(centre, activity.id),
                 status=_status(slot),
@@ -199,7 +207,7 @@ def staff_events(centre: Centre, slots: list[Slot], people: dict) -> list[FeedEv
             ends_at=slot.ends_at,
             summary=slot.activity.title if slot.status == "cancelled" else staff_summary(slot),
             last_modified=max(slot.updated_at, slot.activity.updated_at),
-            description=staff_description(slot, people.get(slot.id)),
+            description=_with_reason(slot, staff_description(slot, people.get(slot.id))),
             location=_location(slot.activity.place, centre),
             url=external_url("coordination.roster", slot_id=slot.id),
             status=_status(slot),
@@ -262,7 +270,7 @@ def volunteer_events(slots: list[Slot], alarm: int | None) -> list[FeedEvent]:
             ends_at=slot.ends_at,
             summary=slot.activity.title,
             last_modified=max(slot.updated_at, slot.activity.updated_at),
-            description=volunteer_description(slot),
+            description=_with_reason(slot, volunteer_description(slot)),
             location=_location(slot.activity.place, slot.activity.centre),
             url=external_url("signups.show_slot", slot_id=slot.id),
             status=_status(slot),

@@ -7,7 +7,7 @@ package, and starting the web app, stays light.
 from .check import check
 from .jsonio import problem_from_json, problem_to_json, solution_to_json
 from .problem import Options, Pair, Problem, Reason, Slot, Solution, Volunteer, Window
-from .rules import eligible, funnel, funnels, reasons, suggest
+from .rules import candidates, eligible, funnel, funnels, reasons, suggest
 from .solve import solve
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Solution",
     "Volunteer",
     "Window",
+    "candidates",
     "check",
     "eligible",
     "funnel",

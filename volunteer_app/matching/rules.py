@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .model import STATIC_RULES, Context, matching_window, preference
-from .problem import Problem, Reason
+from .problem import Pair, Problem, Reason
 
 FUNNEL_KEYS = (*tuple(key for key, _ in STATIC_RULES), "free")
 
@@ -98,6 +98,29 @@ def funnels(problem: Problem, slot_ids=None) -> dict[int, list[tuple[str, int]]]
         counts.append(("free", len(left)))
         result[slot_id] = counts
     return result
+
+
+def candidates(problem: Problem, slot_id: int) -> list[tuple[int, list[Reason]]]:
+    """Who could take one more seat of one slot, best first, with reasons (no solver).
+
+    Everyone eligible for the slot (every hard rule, "free" included; seats are not looked
+    at), in the order in which the objective fills a seat of it: an earlier proposal for it
+    first (tier 3), then preference points (tier 4), then the lowest fairness cost of one
+    more slot for the person (tier 5); ties by id. One person takes one seat of a slot and
+    the tiers dominate each other, so the first k are the engine's optimum for k seats.
+    """
+    ctx = Context(problem)
+    s = ctx.slots.get(slot_id)
+    if s is None:
+        return []
+    ranked = []
+    for v in ctx.volunteers.values():
+        if not ctx.fits(v, s):
+            continue
+        kept = Pair(v.id, slot_id) in ctx.previous
+        ranked.append((-int(kept), -preference(v, s), ctx.fairness_costs(v, 1)[0], v.id))
+    ranked.sort()
+    return [(vid, _reasons(ctx.volunteers[vid], s)) for *_, vid in ranked]
 
 
 def _scarcity(candidates: int) -> int:

@@ -5,11 +5,23 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
+from volunteer_app.accounts.models import STAFF_ROLES, User
+from volunteer_app.centres.models import CentreMembership
 from volunteer_app.common.forms import clean_text
 from volunteer_app.notifications.models import OutboxMessage
 
 #: Mails to coordinators and administrators (staff pages and mails stay German and English).
-STAFF_MAILS = frozenset({"invitation", "digest", "match_answered", "erasure_signups_cancelled"})
+STAFF_MAILS = frozenset(
+    {
+        "invitation",
+        "digest",
+        "match_answered",
+        "erasure_signups_cancelled",
+        "certificate_requested",
+        "signup_awaiting_approval",
+        "cant_come",
+    }
+)
 
 
 def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> OutboxMessage:
@@ -35,3 +47,24 @@ def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> 
         body_text=text,
         body_html=html,
     )
+
+
+def tell_coordinators(centre_id: int, template: str, **context) -> int:
+    """Queue ``template`` to every active coordinator of the centre, each in their staff
+    language with ``user`` set to them (inside the caller's transaction; one query).
+    Returns the number of mails queued."""
+    staff = (
+        User.select(User.id, User.email, User.name, User.locale)
+        .join(CentreMembership, on=(CentreMembership.user == User.id))
+        .where(
+            (CentreMembership.centre == centre_id)
+            & User.role.in_(STAFF_ROLES)
+            & (User.is_active == True)  # noqa: E712
+        )
+        .order_by(User.id)
+    )
+    count = 0
+    for user in staff:
+        queue_mail(user.email, template, locale=user.locale, user=user, **context)
+        count += 1
+    return count

@@ -26,7 +26,7 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from volunteer_app.common.time import to_berlin
-from volunteer_app.coordination.export import safe_cell
+from volunteer_app.coordination.export import PhoneNumber, safe_cell
 
 FORMAT = "thekiz-personal-data"
 FORMAT_VERSION = 1
@@ -60,6 +60,7 @@ COVERAGE: dict[str, str] = {
     "Signup.volunteer": "signups",
     "Signup.assigned_by": "signups",
     "Proposal.volunteer": "proposals",
+    "StandinRequest.volunteer": "proposals",
     "CertificateCheck.volunteer": "checks",
     "MeaslesProof.volunteer": "checks",
     "FeedToken.user": "feed_links",
@@ -90,6 +91,8 @@ NOT_EXPORTED: dict[str, str] = {
     "CertificateCheck.inspected_by": "another person's record; the audit entry keeps it",
     "MeaslesProof.recorded_by": "another person's record; the audit entry keeps it",
     "Proposal.invited_by": "another person's invitation; the audit entry keeps it",
+    "StandinRequest.asked_by": "another person's request; the audit entry keeps it",
+    "CantCome.handled_by": "the coordinator who dealt with the message, not the volunteer's data",
     "VolunteeringCertificate.signed_by": "another person's certificate; audit keeps it",
     "Centre.contact_email": "the centre's public contact address, not a person's account",
     "Centre.contact_phone": "the centre's public phone number, not a person's account",
@@ -225,7 +228,7 @@ def _profile_csv(data: dict) -> bytes:
     rows = [
         [_("Name"), account["name"]],
         [_("E-mail"), account["email"]],
-        [_("Phone"), account["phone"]],
+        [_("Phone"), PhoneNumber(account["phone"] or "")],
         [_("Preferred language"), account["language"]],
         [_("Account created on"), _when(account["created_at"])],
         [_("Last login"), _when(account["last_login_at"])],

@@ -26,10 +26,10 @@ from volunteer_app.erasure.models import DeletionRequest, InactivityNotice
 from volunteer_app.feeds.models import FeedToken
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
 from volunteer_app.privacy.export import WEEKDAYS
-from volunteer_app.proposals.models import MatchRun, Proposal, WeeklySuggestions
+from volunteer_app.proposals.models import MatchRun, Proposal, StandinRequest, WeeklySuggestions
 from volunteer_app.reports.models import VolunteeringCertificate
 from volunteer_app.rooms.models import Booking, Room
-from volunteer_app.signups.models import Signup
+from volunteer_app.signups.models import CantCome, Signup
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
     Interest,
@@ -356,6 +356,16 @@ def _signups(user: User) -> list[dict]:
         .where(Signup.volunteer == user.id)
         .order_by(Slot.starts_at, Signup.id)
     )
+    cant_come: dict[int, list[dict]] = {}
+    for notice in (
+        CantCome.select(CantCome.signup, CantCome.reason, CantCome.created_at)
+        .join(Signup, on=(CantCome.signup == Signup.id))
+        .where(Signup.volunteer == user.id)
+        .order_by(CantCome.created_at, CantCome.id)
+    ):
+        cant_come.setdefault(notice.signup_id, []).append(
+            {"at": _iso(notice.created_at), "reason": notice.reason}
+        )
     return [
         {
             **_slot_fields(s.slot),
@@ -366,6 +376,7 @@ def _signups(user: User) -> list[dict]:
             "attendance": s.attendance,
             "hours": _number(s.hours),
             "reminded_at": _iso(s.reminded_at),
+            "cant_come": cant_come.get(s.id, []),
         }
         for s in rows
     ]
@@ -392,6 +403,7 @@ def _proposals(user: User) -> list[dict]:
     return [
         {
             **_slot_fields(p.slot),
+            "kind": "matching",
             "status": p.status,
             "proposed_at": _iso(p.created_at),
             "invited_at": _iso(p.invited_at),
@@ -399,6 +411,38 @@ def _proposals(user: User) -> list[dict]:
             "reasons": [r.get("kind") for r in (p.reasons or []) if isinstance(r, dict)],
         }
         for p in rows
+    ] + _standin_requests(user)
+
+
+def _standin_requests(user: User) -> list[dict]:
+    """Requests to step in, as entries of the ``proposals`` section (``kind`` says which)."""
+    rows = (
+        join_activity(
+            StandinRequest.select(
+                StandinRequest.status,
+                StandinRequest.reasons,
+                StandinRequest.asked_at,
+                StandinRequest.answered_at,
+                Slot,
+                Activity,
+                Category,
+                Centre,
+            ).join(Slot, on=(StandinRequest.slot == Slot.id))
+        )
+        .where(StandinRequest.volunteer == user.id)
+        .order_by(StandinRequest.asked_at, StandinRequest.id)
+    )
+    return [
+        {
+            **_slot_fields(r.slot),
+            "kind": "stand-in",
+            "status": r.status,
+            "proposed_at": None,
+            "invited_at": _iso(r.asked_at),
+            "answered_at": _iso(r.answered_at),
+            "reasons": [x.get("kind") for x in (r.reasons or []) if isinstance(x, dict)],
+        }
+        for r in rows
     ]
 
 

@@ -26,7 +26,7 @@ from volunteer_app.activities.queries import (
     series_of,
     series_rule,
 )
-from volunteer_app.centres.models import Centre, Operator
+from volunteer_app.centres.models import Centre, ClosingDay, Operator
 from volunteer_app.common.time import to_berlin
 from volunteer_app.partners.queries import kind_label
 from volunteer_app.programme.weeks import (
@@ -71,6 +71,7 @@ class ProgrammeEntry:
     category_key: str = ""  # a built-in category's key (for its colour), else ""
     # The title's ``lang`` when it is not in the page's language (the German original), else "".
     title_lang: str = ""
+    cancel_reason: str = ""  # why the centre cancelled it, as the centre wrote it (German)
 
     @property
     def title_attrs(self) -> Markup:
@@ -139,6 +140,7 @@ def _entry(slot: Slot, centre: Centre, shown: texts.Shown) -> ProgrammeEntry:
         audience=activity.audience,
         category_key=category.key or "",
         title_lang=shown.lang,
+        cancel_reason=slot.cancel_reason if slot.status == "cancelled" else "",
     )
 
 
@@ -159,6 +161,7 @@ def activity_entries(
             Slot.starts_at,
             Slot.ends_at,
             Slot.status,
+            Slot.cancel_reason,
             Activity.id,
             Activity.title,
             Activity.place,
@@ -279,9 +282,11 @@ def centre_programme(
     category_ids: Sequence[int],
     now: dt.datetime,
     weeks: int = WEEKS_PER_PAGE,
+    closing_days: Sequence[ClosingDay] = (),
 ) -> ProgrammePage:
     """The weeks a centre page shows from the ``requested`` date's week (three queries:
-    categories on offer, entries, the next date after the page)."""
+    categories on offer, entries, the next date after the page); the centre's
+    ``closing_days`` (loaded by the caller) are shown in them as closed days."""
     today = berlin_today(now)
     categories = programme_categories(centre, now)
     offered = {c.id for c in categories}
@@ -299,7 +304,16 @@ def centre_programme(
     if first_monday > this_monday:
         earlier = max(first_monday - dt.timedelta(weeks=weeks), this_monday)
     return ProgrammePage(
-        weeks=label_weeks(group_by_week(entries, first_monday, weeks, today), today),
+        weeks=label_weeks(
+            group_by_week(
+                entries,
+                first_monday,
+                weeks,
+                today,
+                closed={c.day: c.reason for c in closing_days},
+            ),
+            today,
+        ),
         categories=categories,
         selected=selected,
         first_monday=first_monday,
@@ -353,6 +367,7 @@ class DateLine:
     ends_at: dt.datetime
     status: str
     label: str  # the Berlin day in words
+    cancel_reason: str = ""
 
     @property
     def is_cancelled(self) -> bool:
@@ -371,7 +386,7 @@ def activity_dates(
 ) -> ActivityDates:
     """The activity's upcoming dates and its running schedules in words (two queries)."""
     slots = list(
-        Slot.select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status)
+        Slot.select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Slot.cancel_reason)
         .where((Slot.activity == activity.id) & (Slot.ends_at > now))
         .order_by(Slot.starts_at, Slot.id)
         .limit(limit + 1)
@@ -385,7 +400,11 @@ def activity_dates(
         rhythms.append(rule_summary(rule))
     lines = [
         DateLine(
-            s.starts_at, s.ends_at, s.status, day_heading(to_berlin(s.starts_at).date(), today)
+            s.starts_at,
+            s.ends_at,
+            s.status,
+            day_heading(to_berlin(s.starts_at).date(), today),
+            s.cancel_reason if s.status == "cancelled" else "",
         )
         for s in slots[:limit]
     ]

@@ -29,6 +29,14 @@ class Day:
     day: dt.date
     entries: list[ProgrammeEntry] = field(default_factory=list)
     heading: str = ""  # set by ``label_weeks``
+    # A closing day: its reason ("" without one); None while the centre is open.
+    closed: str | None = None
+    last: dt.date | None = None  # closed days without entries: the last of a run shown as one
+    last_heading: str = ""  # set by ``label_weeks``
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed is not None
 
 
 @dataclass
@@ -73,11 +81,19 @@ def first_week(requested: dt.date | None, today: dt.date) -> dt.date:
 
 
 def group_by_week(
-    entries: Iterable[ProgrammeEntry], first_monday: dt.date, weeks: int, today: dt.date
+    entries: Iterable[ProgrammeEntry],
+    first_monday: dt.date,
+    weeks: int,
+    today: dt.date,
+    closed: dict[dt.date, str] | None = None,
 ) -> list[Week]:
     """``weeks`` Berlin weeks from ``first_monday``, each with its days that have entries
     (sorted by start, then title). Entries outside these weeks are left out. Weeks without
-    entries are kept, so that an empty week says so."""
+    entries are kept, so that an empty week says so.
+
+    ``closed`` (closing day → reason) marks those days from today on; a closed weekday shows
+    even without entries, and consecutive closed days without entries and with the same
+    reason become one (``Day.last``)."""
     this_monday = week_start(today)
     out = []
     for n in range(weeks):
@@ -92,11 +108,25 @@ def group_by_week(
     by_day: dict[dt.date, list[ProgrammeEntry]] = {}
     for entry in entries:
         by_day.setdefault(entry.berlin_day, []).append(entry)
-    for day in sorted(by_day):
-        index = (day - first_monday).days // 7
-        if 0 <= index < weeks:
-            ordered = sorted(by_day[day], key=lambda e: (e.starts_at, e.title.casefold()))
-            out[index].days.append(Day(day, ordered))
+    closed = {d: reason for d, reason in (closed or {}).items() if d >= today}
+    for week in out:
+        for offset in range(7):
+            day = week.start + dt.timedelta(days=offset)
+            ordered = sorted(by_day.get(day, ()), key=lambda e: (e.starts_at, e.title.casefold()))
+            reason = closed.get(day)
+            if not ordered and (reason is None or day.weekday() >= 5):
+                continue
+            before = week.days[-1] if week.days else None
+            if (
+                not ordered
+                and before is not None
+                and not before.entries
+                and before.closed == reason
+                and (before.last or before.day) == day - dt.timedelta(days=1)
+            ):
+                before.last = day
+                continue
+            week.days.append(Day(day, ordered, closed=reason))
     return out
 
 
@@ -150,6 +180,7 @@ def label_weeks(weeks: list[Week], today: dt.date) -> list[Week]:
         week.range_label = week_range(week)
         for day in week.days:
             day.heading = day_heading(day.day, today)
+            day.last_heading = day_heading(day.last, today) if day.last else ""
     return weeks
 
 

@@ -57,6 +57,8 @@ class ConfirmForm(AppForm):
         validators=[InputRequired(message=_l("Please choose how to confirm."))],
     )
     scope = StringField(validators=[AnyOf(["selected", "all"])], default="selected")
+    # "All" first shows how many people would be mailed; the page's button sets this.
+    confirmed = BooleanField()
 
 
 class ReplaceForm(AppForm):
@@ -73,3 +75,10 @@ class AnswerForm(AppForm):
 
 class WeeklyForm(AppForm):
     enabled = BooleanField(_l("Send me suggestions by e-mail once a week"))
+
+
+class AskForm(AppForm):
+    """Ask stand-ins for a slot: the best one, three or all candidates, or one person."""
+
+    how = StringField(validators=[InputRequired(), AnyOf(["one", "three", "all", "person"])])
+    volunteer_id = RowIdField()

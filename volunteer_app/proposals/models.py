@@ -120,6 +120,38 @@ class Proposal(BaseModel):
         ]
 
 
+# asked: waits for the volunteer's answer; accepted: got the place; declined: said no (never
+# asked again for that slot); taken: somebody else got the last place first (told by mail);
+# lapsed: the slot was cancelled or had started when the answer came.
+STANDIN_STATUSES = ("asked", "accepted", "declined", "taken", "lapsed")
+
+
+class StandinRequest(BaseModel):
+    """A coordinator asks one volunteer to step in on one slot that is short of people.
+
+    Several people may be asked at once; the booking service's conditional update gives
+    the place to the first who accepts, the others' requests become "taken". One row per
+    slot and person: asking again (after "taken" or "lapsed") reopens it with a new link.
+    """
+
+    slot = pw.ForeignKeyField(Slot, backref="standin_requests", on_delete="CASCADE")
+    volunteer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    status = pw.CharField(max_length=10, default="asked")
+    reasons = JSONField(default=list)  # the engine's reasons, as for proposals
+    # The link's token, hashed; the link answers only while the request is "asked".
+    token_hash = pw.CharField(max_length=64, unique=True)
+    asked_at = pw.DateTimeField(default=utcnow)
+    asked_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    answered_at = pw.DateTimeField(null=True)
+    signup = pw.ForeignKeyField(Signup, null=True, on_delete="SET NULL", backref="+")
+
+    class Meta:
+        indexes = ((("slot", "volunteer"), True), (("volunteer", "status"), False))
+        constraints = [
+            pw.SQL("CHECK (status IN ('asked', 'accepted', 'declined', 'taken', 'lapsed'))"),
+        ]
+
+
 class WeeklySuggestions(BaseModel):
     """A volunteer's opt-in to the weekly "Passt zu dir" e-mail.
 
@@ -133,4 +165,4 @@ class WeeklySuggestions(BaseModel):
 
 
 # Every model of this feature; volunteer_app/models.py collects them.
-MODELS: list = [MatchRun, Proposal, WeeklySuggestions]
+MODELS: list = [MatchRun, Proposal, StandinRequest, WeeklySuggestions]

@@ -18,7 +18,7 @@ from volunteer_app.checks.models import CertificateCheck
 from volunteer_app.checks.queries import certificate_valid_until
 from volunteer_app.common.time import berlin_to_utc, to_berlin
 from volunteer_app.db import utcnow
-from volunteer_app.proposals.models import EXCLUDED, HOLDING, Proposal
+from volunteer_app.proposals.models import EXCLUDED, HOLDING, Proposal, StandinRequest
 from volunteer_app.signups.models import Signup
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
@@ -29,6 +29,9 @@ from volunteer_app.volunteers.models import (
 from volunteer_app.volunteers.queries import chose_centres
 
 HISTORY_DAYS = 365
+# Sign-ups that keep the person off that slot in a run: they said no, were declined, or
+# wait for approval (which a proposal must not pre-empt).
+NOT_AGAIN = ("cancelled", "declined", "pending")
 # With "several slots a day" a person may take up to this many (never overlapping).
 SAME_DAY_CAP = 3
 
@@ -154,7 +157,10 @@ def build_problem(
     reachable centres, caps per week and month), the certificate checks of each slot's
     centre (valid on the slot's date), confirmed sign-ups and open invitations (fixed,
     counting against seats and caps), the load outside the period in the same months,
-    weeks and days, overlaps with it, and pairs declined, removed or cancelled before.
+    weeks and days, overlaps with it, and pairs declined, removed or cancelled before
+    (stand-in requests declined included).
+    A sign-up pending approval keeps its person off that slot and off every slot
+    overlapping it (not counted against their limits: it may still be declined).
     ``exclude_run``: its own proposals are not "previous" (a run being re-solved).
     """
     now = now or utcnow()
@@ -234,11 +240,13 @@ def build_problem(
     fixed: list[matching.Pair] = []
     declined: set[matching.Pair] = set()
     unknown_taken: dict[int, int] = defaultdict(int)
+    # A sign-up pending approval holds no seat, but the person has asked for that time: they
+    # are proposed neither for it nor for anything overlapping it (``busy`` below).
+    busy: list[tuple[int, dt.datetime, dt.datetime]] = []
+    slot_by_id = {s.id: s for s in slots}
     for volunteer_id, slot_id, status in (
         Signup.select(Signup.volunteer, Signup.slot, Signup.status)
-        .where(
-            Signup.slot.in_(slot_ids) & Signup.status.in_(("confirmed", "cancelled", "declined"))
-        )
+        .where(Signup.slot.in_(slot_ids) & Signup.status.in_(("confirmed", *NOT_AGAIN)))
         .tuples()
     ):
         if status == "confirmed":
@@ -248,6 +256,19 @@ def build_problem(
                 unknown_taken[slot_id] += 1
         else:
             declined.add(matching.Pair(volunteer_id, slot_id))
+            if status == "pending":
+                slot = slot_by_id[slot_id]
+                busy.append(
+                    (volunteer_id, berlin_naive(slot.starts_at), berlin_naive(slot.ends_at))
+                )
+
+    # A no to a coordinator's stand-in request is remembered like a declined invitation.
+    for volunteer_id, slot_id in (
+        StandinRequest.select(StandinRequest.volunteer, StandinRequest.slot)
+        .where(StandinRequest.slot.in_(slot_ids) & (StandinRequest.status == "declined"))
+        .tuples()
+    ):
+        declined.add(matching.Pair(volunteer_id, slot_id))
 
     previous: set[matching.Pair] = set()
     fixed_set = set(fixed)
@@ -273,13 +294,12 @@ def build_problem(
     first, last = _load_window(period_from, period_to)
     load_start, load_end = period_bounds(first, last)
     load: dict[int, dict] = {}
-    busy: list[tuple[int, dt.datetime, dt.datetime]] = []
     outside_signups = (
-        Signup.select(Signup.volunteer, Slot.starts_at, Slot.ends_at)
+        Signup.select(Signup.volunteer, Slot.starts_at, Slot.ends_at, Signup.status)
         .join(Slot, on=(Signup.slot == Slot.id))
         .where(
             Signup.volunteer.in_(volunteer_ids)
-            & (Signup.status == "confirmed")
+            & Signup.status.in_(("confirmed", "pending"))
             & (Slot.status == "scheduled")
             & (Slot.starts_at >= load_start)
             & (Slot.starts_at < load_end)
@@ -288,7 +308,7 @@ def build_problem(
         .tuples()
     )
     outside_invited = (
-        Proposal.select(Proposal.volunteer, Slot.starts_at, Slot.ends_at)
+        Proposal.select(Proposal.volunteer, Slot.starts_at, Slot.ends_at, Proposal.status)
         .join(Slot, on=(Proposal.slot == Slot.id))
         .where(
             Proposal.volunteer.in_(volunteer_ids)
@@ -300,8 +320,11 @@ def build_problem(
         )
         .tuples()
     )
-    for volunteer_id, starts_at, ends_at in [*outside_signups, *outside_invited]:
+    for volunteer_id, starts_at, ends_at, status in [*outside_signups, *outside_invited]:
         s, e = berlin_naive(starts_at), berlin_naive(ends_at)
+        busy.append((volunteer_id, s, e))
+        if status == "pending":
+            continue  # may still be declined: it blocks its time, not the person's limits
         day = s.date()
         iso = day.isocalendar()
         entry = load.setdefault(volunteer_id, {"month": {}, "week": {}, "day": {}})
@@ -311,7 +334,6 @@ def build_problem(
             ("day", day),
         ):
             entry[key][bucket] = entry[key].get(bucket, 0) + 1
-        busy.append((volunteer_id, s, e))
 
     engine_slots = []
     for slot in slots:

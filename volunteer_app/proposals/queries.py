@@ -20,6 +20,7 @@ from volunteer_app.centres.models import Centre, CentreMembership, Operator
 from volunteer_app.common.security import hash_token
 from volunteer_app.common.time import to_berlin
 from volunteer_app.db import utcnow
+from volunteer_app.proposals import standin
 from volunteer_app.proposals.models import HOLDING, MatchRun, Proposal, WeeklySuggestions
 from volunteer_app.proposals.problem import Built, build_problem
 from volunteer_app.signups.models import Signup
@@ -164,6 +165,23 @@ def run_blocks(run: MatchRun) -> list[SlotBlock]:
             )
         )
     return blocks
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenProposals:
+    proposals: int  # each becomes one mail (an invitation, or the sign-up's confirmation)
+    people: int  # distinct volunteers those mails go to
+
+
+def open_proposals(run: MatchRun) -> OpenProposals:
+    """How many proposals of the run are still open and for how many people (one query)."""
+    proposals, people = (
+        Proposal.select(pw.fn.COUNT(Proposal.id), pw.fn.COUNT(pw.fn.DISTINCT(Proposal.volunteer)))
+        .where((Proposal.run == run.id) & (Proposal.status == "proposed"))
+        .tuples()
+        .first()
+    )
+    return OpenProposals(proposals or 0, people or 0)
 
 
 def run_proposal(run_id: int, proposal_id: int) -> Proposal | None:
@@ -316,23 +334,13 @@ def slot_with_centre(slot_id: int) -> Slot | None:
     return slots_with_activity().where(Slot.id == slot_id).first()
 
 
-def live_funnel(slot: Slot) -> list | None:
-    """The funnel of one slot now (None for a slot that is past, cancelled or has no seats)."""
-    day = to_berlin(slot.starts_at).date()
-    built = build_problem([slot.activity.centre_id], day, day)
-    if slot.id not in built.slot_rows:
-        return None
-    return [
-        list(step) for step in matching.funnel(built.for_centre(slot.activity.centre_id), slot.id)
-    ]
-
-
 @dataclasses.dataclass
 class StartBox:
     """The "Passt zu dir" box of the start page."""
 
     invitations: list
     suggestions: list
+    standins: list = dataclasses.field(default_factory=list)  # requests to step in
 
 
 def start_box(user, limit: int = 3) -> StartBox | None:
@@ -341,4 +349,6 @@ def start_box(user, limit: int = 3) -> StartBox | None:
         return None
     if not has_profile(user):
         return None
-    return StartBox(open_invitations(user), suggestions_for(user, limit=limit))
+    return StartBox(
+        open_invitations(user), suggestions_for(user, limit=limit), standin.open_requests(user)
+    )

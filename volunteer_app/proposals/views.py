@@ -13,9 +13,10 @@ from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import DomainError, NotAllowed, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
-from volunteer_app.proposals import explain, queries, services
+from volunteer_app.proposals import explain, queries, services, standin
 from volunteer_app.proposals.forms import (
     AnswerForm,
+    AskForm,
     ConfirmForm,
     ReplaceForm,
     RunForm,
@@ -94,6 +95,13 @@ def confirm(run_id: int):
     if ids == []:
         flash(_("Please tick at least one proposal, or confirm all."), "error")
         return redirect(url_for(".show_run", run_id=run.id))
+    if ids is None and not form.confirmed.data:
+        waiting = queries.open_proposals(run)
+        if waiting.proposals:
+            return render_template(
+                "proposals/confirm_all.html", run=run, home=run.centre or queries.first_centre(run),
+                direct=form.mode.data == "direct", waiting=waiting, form=form,
+            )  # fmt: skip
     result = services.confirm_proposals(
         run, ids, direct=form.mode.data == "direct", actor=current_user
     )
@@ -159,13 +167,68 @@ def remove(run_id: int, proposal_id: int):
     return redirect(url_for(".show_run", run_id=run.id))
 
 
-@bp.get("/termine/<int:slot_id>/warum-leer")
-@login_required
-def slot_funnel(slot_id: int):
+# --- Coordinators: who could step in on one slot, asking them -----------------------------
+
+
+def _managed_slot(slot_id: int):
     slot = queries.slot_with_centre(slot_id) or abort(404)
     if not can_manage(current_user, slot.activity.centre):
         abort(403)
-    return render_template("proposals/funnel.html", slot=slot, funnel=queries.live_funnel(slot))
+    return slot
+
+
+@bp.get("/termine/<int:slot_id>/warum-leer")
+@login_required
+def slot_funnel(slot_id: int):
+    slot = _managed_slot(slot_id)
+    return render_template(
+        "proposals/funnel.html",
+        slot=slot,
+        page=standin.standin_page(slot),
+        action_form=ActionForm(formdata=None),
+    )
+
+
+@bp.post("/termine/<int:slot_id>/einspringen")
+@login_required
+def ask_standins(slot_id: int):
+    slot = _managed_slot(slot_id)
+    form = AskForm()
+    if not form.validate_on_submit():
+        flash(_("Please choose whom to ask."), "error")
+        return redirect(url_for(".slot_funnel", slot_id=slot.id))
+    try:
+        made = standin.ask(
+            slot.id, form.how.data, volunteer_id=form.volunteer_id.data, actor=current_user
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".slot_funnel", slot_id=slot.id))
+    names = ", ".join(r.volunteer.name for r in made)
+    flash(
+        ngettext(
+            "%(num)d person asked by e-mail: %(names)s.",
+            "%(num)d people asked by e-mail: %(names)s.",
+            len(made),
+            names=names,
+        ),
+        "success",
+    )
+    return redirect(url_for(".slot_funnel", slot_id=slot.id, _anchor="requests-heading"))
+
+
+@bp.post("/zentren/<slug>/kann-nicht/<int:notice_id>/erledigt")
+@login_required
+def cant_come_handled(slug: str, notice_id: int):
+    centre = _managed_centre(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        standin.mark_cant_come_handled(centre, notice_id, actor=current_user)
+    except NotFound:
+        abort(404)
+    flash(_("Marked as dealt with."), "success")
+    return redirect(url_for("coordination.dashboard", slug=centre.slug))
 
 
 # --- Volunteers: "Passt zu dir", invitations, weekly e-mail --------------------------------
@@ -178,6 +241,7 @@ def suggestions():
     return render_template(
         "proposals/suggestions.html",
         invitations=queries.open_invitations(current_user),
+        standins=standin.open_requests(current_user),
         suggestions=queries.suggestions_for(current_user),
         has_profile=queries.has_profile(current_user),
         weekly_form=WeeklyForm(formdata=None, enabled=opt_in is not None),
@@ -216,6 +280,47 @@ def answer_in_app(proposal_id: int):
     else:
         flash(answer.message, "success" if answer.outcome != "refused" else "error")
     return redirect(url_for(".suggestions"))
+
+
+@bp.post("/mein-engagement/einspringen/<int:request_id>")
+@login_required
+def answer_standin_in_app(request_id: int):
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        answer = standin.answer(request_id, form.answer.data == "accept", actor=current_user)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(answer.message, "success" if answer.outcome != "refused" else "error")
+    return redirect(url_for(".suggestions"))
+
+
+@bp.route("/einspringen/<token>", methods=["GET", "POST"])
+def answer_standin(token: str):
+    request_ = standin.request_by_token(token)
+    if request_ is None:
+        return render_template("proposals/invitation_invalid.html"), 404
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            answer = standin.answer(request_.id, form.answer.data == "accept")
+        except NotFound:
+            abort(404)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(answer.message, "success" if answer.outcome != "refused" else "error")
+        return redirect(url_for(".answer_standin", token=token))
+    return render_template(
+        "proposals/standin.html",
+        request_=request_,
+        is_open=standin.is_open(request_.slot),
+        form=AnswerForm(formdata=None),
+    )
 
 
 @bp.route("/termin-einladung/<token>", methods=["GET", "POST"])

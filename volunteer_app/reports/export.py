@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import io
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from volunteer_app.coordination.export import safe_cell
+from volunteer_app.coordination.export import csv_date, safe_cell
 
 
 def _number(value) -> str:
@@ -21,7 +21,7 @@ def _number(value) -> str:
 
 def report_csv(report) -> str:
     centres = ", ".join(c.name for c in report.centres)
-    first, last = format_date(report.first, "short"), format_date(report.last, "short")
+    first, last = csv_date(report.first), csv_date(report.last)
     out = io.StringIO()
     out.write("\ufeff")  # the BOM makes Excel read UTF-8 (umlauts) correctly
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)

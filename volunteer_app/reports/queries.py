@@ -16,12 +16,14 @@ import peewee as pw
 from peewee import JOIN
 
 from volunteer_app.accounts.models import User
+from volunteer_app.activities import recurrence
 from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import category_label, category_rank
-from volunteer_app.centres.models import Centre, Operator
+from volunteer_app.centres.models import Centre, ClosingDay, Operator
 from volunteer_app.common.time import berlin_to_utc
 from volunteer_app.db import utcnow
 from volunteer_app.erasure.queries import anonymous_hours_by_category, anonymous_people
+from volunteer_app.reports import plan
 from volunteer_app.reports.models import VolunteeringCertificate
 from volunteer_app.signups.models import Signup
 from volunteer_app.wishes.queries import wish_figures
@@ -216,6 +218,18 @@ def centre_certificates(centre_id: int) -> list[VolunteeringCertificate]:
     )
 
 
+def requested_count(centre_id: int) -> int:
+    """How many certificate requests wait for a coordinator of the centre (one query)."""
+    return (
+        VolunteeringCertificate.select()
+        .where(
+            (VolunteeringCertificate.centre == centre_id)
+            & (VolunteeringCertificate.status == "requested")
+        )
+        .count()
+    )
+
+
 def certificate_in_centre(centre: Centre, certificate_id: int) -> VolunteeringCertificate | None:
     cert = (
         VolunteeringCertificate.select(VolunteeringCertificate, User)
@@ -400,6 +414,90 @@ def build_report(centres: list[Centre], first: dt.date, last: dt.date) -> Report
     wishes = wish_figures(centre_ids, start, end)
     report.wishes_received, report.wishes_realised = wishes["received"], wishes["realised"]
     return report
+
+
+# --- The written plan (Helferplan) -----------------------------------------------------------
+
+
+def helferplan(centre: Centre, monday: dt.date, language: str = "de") -> plan.Plan:
+    """The centre's written plan of the Berlin week from ``monday``: every slot, cancelled
+    ones too, with its confirmed volunteers and who assigned or confirmed them, the centre's
+    closing days and the public holidays (named in ``language``). Three queries."""
+    start, end = utc_bounds(monday, monday + dt.timedelta(days=6))
+    responsible = User.alias()
+    rows = list(
+        Slot.select(
+            Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Slot.cancelled_at,
+            Slot.cancel_reason, Slot.capacity, Activity.title, Activity.place, Activity.at_home,
+            Category.key, Category.name, responsible.name,
+        )
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .join(Category, on=(Activity.category == Category.id))
+        .join_from(
+            Activity, responsible, JOIN.LEFT_OUTER, on=(Activity.responsible == responsible.id)
+        )
+        .where((Activity.centre == centre.id) & (Slot.starts_at >= start) & (Slot.starts_at < end))
+        .order_by(Slot.starts_at, Slot.id)
+        .tuples()
+    )  # fmt: skip
+    people = _plan_people([row[0] for row in rows])
+    slots = [
+        plan.PlanSlot(
+            slot_id=slot_id, starts_at=_as_datetime(starts_at), ends_at=_as_datetime(ends_at),
+            title=title, category=category_label(Category(key=key, name=name)), place=place,
+            at_home=bool(at_home), responsible=responsible_name or "", capacity=capacity,
+            cancelled=status == "cancelled", cancelled_at=_as_datetime(cancelled_at),
+            cancel_reason=cancel_reason or "", people=tuple(people.get(slot_id, ())),
+        )
+        for (slot_id, starts_at, ends_at, status, cancelled_at, cancel_reason, capacity, title,
+             place, at_home, key, name, responsible_name) in rows
+    ]  # fmt: skip
+    closed = {
+        day: reason
+        for day, reason in ClosingDay.select(ClosingDay.day, ClosingDay.reason)
+        .where(
+            (ClosingDay.centre == centre.id)
+            & (ClosingDay.day >= monday)
+            & (ClosingDay.day <= monday + dt.timedelta(days=6))
+        )
+        .tuples()
+    }
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    holidays = {
+        day: name for day in days if (name := recurrence.holiday_name(day, language)) is not None
+    }
+    return plan.build_plan(monday, slots, closed, holidays)
+
+
+def _plan_people(slot_ids: list[int]) -> dict[int, list[plan.PlanPerson]]:
+    """The confirmed volunteers of the slots, with who assigned or confirmed them (one query)."""
+    if not slot_ids:
+        return {}
+    volunteer, assigner, decider = User.alias(), User.alias(), User.alias()
+    rows = (
+        Signup.select(
+            Signup.slot, volunteer.name, assigner.name, decider.name, Signup.decided_at,
+            Signup.queued_at, Signup.attendance,
+        )
+        .join(volunteer, on=(Signup.volunteer == volunteer.id))
+        .join_from(Signup, assigner, JOIN.LEFT_OUTER, on=(Signup.assigned_by == assigner.id))
+        .join_from(Signup, decider, JOIN.LEFT_OUTER, on=(Signup.decided_by == decider.id))
+        .where(Signup.slot.in_(slot_ids) & (Signup.status == "confirmed"))
+        .tuples()
+    )  # fmt: skip
+    people: dict[int, list[plan.PlanPerson]] = defaultdict(list)
+    for slot_id, name, assigned_by, decided_by, decided_at, queued_at, attendance in rows:
+        people[slot_id].append(
+            plan.person_of(
+                name,
+                assigned_by=assigned_by,
+                decided_by=decided_by,
+                decided_at=_as_datetime(decided_at),
+                signed_up_at=_as_datetime(queued_at),
+                attendance=attendance,
+            )
+        )
+    return people
 
 
 def operator_by_id(operator_id: int) -> Operator | None:

@@ -15,7 +15,9 @@ from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
 from volunteer_app.common.forms import has_control_characters
+from volunteer_app.common.urls import external_url
 from volunteer_app.db import write_transaction
+from volunteer_app.notifications.services import tell_coordinators
 from volunteer_app.reports import queries
 from volunteer_app.reports.models import VolunteeringCertificate
 
@@ -39,7 +41,8 @@ def request_certificate(
     centre: Centre, first: dt.date, last: dt.date, *, actor: User
 ) -> VolunteeringCertificate:
     """The volunteer asks the centre to sign off their volunteering in the period; there
-    must be attended hours there in it. One request per centre and period."""
+    must be attended hours there in it. One request per centre and period. The centre's
+    coordinators are told by mail (and see the open requests counted on their desk)."""
     first, last = check_period(first, last)
     if last > today():
         raise DomainError(_("The period must not end after today."), "period_end")
@@ -52,6 +55,16 @@ def request_certificate(
         with write_transaction():
             cert = VolunteeringCertificate.create(
                 volunteer=actor.id, centre=centre.id, period_start=first, period_end=last
+            )
+            tell_coordinators(
+                centre.id,
+                "certificate_requested",
+                volunteer=actor,
+                centre=centre,
+                cert=cert,
+                link=external_url(
+                    "reports.sign_certificate", slug=centre.slug, certificate_id=cert.id
+                ),
             )
     except pw.IntegrityError as exc:
         raise Conflict(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,7 +17,8 @@ from volunteer_app.centres.queries import today
 from volunteer_app.common.errors import Conflict, DomainError
 from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
-from volunteer_app.reports import export, queries, services
+from volunteer_app.db import utcnow
+from volunteer_app.reports import export, plan, queries, services
 from volunteer_app.reports.forms import CertificateRequestForm, SignForm
 
 bp = Blueprint("reports", __name__)
@@ -183,6 +184,34 @@ def sign_certificate(slug: str, certificate_id: int):
     return render_template(
         "reports/certificate.html", cert=cert, person=cert.volunteer, centre=centre, form=form,
         lines=lines, back=url_for(".centre_certificates", slug=slug),
+    )  # fmt: skip
+
+
+# --- The written plan (Helferplan) -----------------------------------------------------------
+
+PLAN_YEARS = 10  # how far back and ahead a week may be asked for
+
+
+def _plan_week() -> tuple[dt.date, bool]:
+    """The Monday of ``?woche=`` (any day of the week; default: this week); the flag says
+    whether the argument had to be replaced."""
+    now, given = today(), request.args.get("woche", "")
+    day = _day("woche")
+    if day is None or abs(day.year - now.year) > PLAN_YEARS:
+        return plan.week_start(now), bool(given)
+    return plan.week_start(day), False
+
+
+@bp.get("/zentren/<slug>/helferplan")
+@login_required
+def helferplan(slug: str):
+    centre = _managed_centre(slug)
+    monday, bad = _plan_week()
+    if bad:
+        flash(_("The week was not valid, so this week is shown."), "warning")
+    return render_template(
+        "reports/helferplan.html", centre=centre, today=today(), printed_at=utcnow(),
+        plan=queries.helferplan(centre, monday, str(get_locale())),
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import LoginToken, User
+from volunteer_app.activities.models import Slot
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.audit.services import record
 from volunteer_app.centres.models import Centre, Invitation
@@ -26,7 +27,7 @@ from volunteer_app.common.errors import Conflict, NotAllowed, NotFound
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.notifications.delivery import BODY_CLEARED, FINISHED, has_body
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
-from volunteer_app.proposals.models import MatchRun
+from volunteer_app.proposals.models import MatchRun, StandinRequest
 from volunteer_app.retention.queries import (
     NEVER,
     CheckPeriods,
@@ -36,6 +37,7 @@ from volunteer_app.retention.queries import (
     months_after,
     timelines,
 )
+from volunteer_app.signups.models import CantCome, Signup
 from volunteer_app.wishes.models import Wish
 from volunteer_app.wishes.services import FINAL_STATUSES
 
@@ -67,6 +69,7 @@ LABELS = {
     "one_time_links": "Expired one-time links deleted",
     "invitations": "Ended coordinator invitations deleted",
     "match_runs": "Matching runs deleted (with their proposals)",
+    "standins": "Stand-in requests and 'can't come' messages deleted",
     "audit_entries": "Audit entries deleted",
     "wish_emails": "Wishers' e-mail addresses deleted",
     "unreviewed_wishes": "Wishes nobody reviewed, deleted",
@@ -117,6 +120,7 @@ def run_retention(now: dt.datetime | None = None) -> RetentionResult:
     counts["one_time_links"] = delete_ended_login_tokens(now)
     counts["invitations"] = delete_ended_invitations(now)
     counts["match_runs"] = delete_old_match_runs(now)
+    counts["standins"] = delete_old_standins(now)
     counts["audit_entries"] = delete_old_audit_entries(now)
     counts["wish_emails"] = delete_answered_wish_emails()
     counts["unreviewed_wishes"] = delete_unreviewed_wishes(now)
@@ -268,6 +272,20 @@ def delete_old_match_runs(now: dt.datetime) -> int:
     last_day = berlin_date(now) - dt.timedelta(days=days)
     with write_transaction():
         return MatchRun.delete().where(MatchRun.period_to < last_day).execute()
+
+
+def delete_old_standins(now: dt.datetime) -> int:
+    """Delete stand-in requests and "I can't come" messages (with their reasons) of slots
+    that ended more than ``RETENTION_MATCH_RUN_DAYS`` ago, like matching proposals. The
+    sign-ups stay, and the audit log keeps who asked and who cancelled late."""
+    days = int(current_app.config["RETENTION_MATCH_RUN_DAYS"])
+    cutoff = now - dt.timedelta(days=days)
+    ended = Slot.select(Slot.id).where(Slot.ends_at < cutoff)
+    with write_transaction():
+        requests = StandinRequest.delete().where(StandinRequest.slot.in_(ended)).execute()
+        signups = Signup.select(Signup.id).where(Signup.slot.in_(ended))
+        messages = CantCome.delete().where(CantCome.signup.in_(signups)).execute()
+    return requests + messages
 
 
 # --- Audit log ----------------------------------------------------------------------------

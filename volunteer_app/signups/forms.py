@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from volunteer_app.common.forms import AppForm, DayField
+from volunteer_app.common.forms import AppForm, DayField, text_field
+from volunteer_app.signups.models import REASON_MAX_LENGTH
 from volunteer_app.signups.queries import MAX_RANGE_DAYS, SlotFilters
 
 # Far-off years would overflow the time-zone arithmetic and mean nothing here.
@@ -20,6 +21,12 @@ class ActionForm(AppForm):
     """Only the CSRF token (and where to go back to) of a one-button form."""
 
     next = HiddenField()
+
+
+class CantComeForm(AppForm):
+    """ "I can't come" after the cancellation deadline, with an optional reason."""
+
+    reason = text_field(_l("Reason (optional)"), REASON_MAX_LENGTH, multiline=True)
 
 
 class SlotFilterForm(AppForm):

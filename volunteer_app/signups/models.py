@@ -13,6 +13,8 @@ from volunteer_app.db import BaseModel, utcnow
 STATUSES = ("confirmed", "pending", "waitlisted", "cancelled", "declined")
 ACTIVE = ("confirmed", "pending", "waitlisted")
 ATTENDANCE = ("attended", "no_show")
+# The longest reason a volunteer may give for "I can't come".
+REASON_MAX_LENGTH = 300
 
 
 class Signup(BaseModel):
@@ -41,5 +43,17 @@ class Signup(BaseModel):
         ]
 
 
+class CantCome(BaseModel):
+    """A volunteer's "I can't come" after the cancellation deadline (the sign-up itself is
+    cancelled and its seat freed): the optional reason, and when a coordinator of the
+    centre dealt with it. The coordination desk lists it until then."""
+
+    signup = pw.ForeignKeyField(Signup, backref="+", on_delete="CASCADE")
+    reason = pw.CharField(max_length=REASON_MAX_LENGTH, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    handled_at = pw.DateTimeField(null=True)
+    handled_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+
+
 # Every model of this feature; volunteer_app/models.py collects them.
-MODELS: list = [Signup]
+MODELS: list = [Signup, CantCome]

@@ -34,10 +34,10 @@ from volunteer_app.centres.queries import can_manage
 from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
 from volunteer_app.common.time import to_berlin
-from volunteer_app.common.urls import base_url
+from volunteer_app.common.urls import base_url, external_url
 from volunteer_app.db import is_sqlite, utcnow, write_transaction
-from volunteer_app.notifications.services import queue_mail
-from volunteer_app.signups.models import ACTIVE, ATTENDANCE, Signup
+from volunteer_app.notifications.services import queue_mail, tell_coordinators
+from volunteer_app.signups.models import ACTIVE, ATTENDANCE, REASON_MAX_LENGTH, CantCome, Signup
 from volunteer_app.signups.queries import waitlist_position
 from volunteer_app.volunteers.queries import visible_volunteers
 
@@ -129,6 +129,8 @@ def sign_up(slot_id: int, *, actor: User) -> SignupResult:
         signup = _store(slot, actor, existing, outcome)
         position = waitlist_position(signup) if outcome == "waitlisted" else None
         _notify(actor, slot, f"signup_{outcome}", signup=signup, position=position)
+        if outcome == "pending":
+            _tell_coordinators_pending(actor, slot)
     return SignupResult(signup, outcome)
 
 
@@ -182,6 +184,68 @@ def cancel_signup(signup_id: int, *, actor: User) -> None:
         if was_confirmed:
             _free_seat(slot)
             _fill_from_waitlist(slot)
+
+
+def cant_come(signup_id: int, reason: str = "", *, actor: User) -> CantCome:
+    """The volunteer says they cannot come after all, once the cancellation deadline has
+    passed (before it, ``cancel_signup`` applies; once the slot has started, neither).
+
+    In one step: the sign-up is cancelled (no hours), the freed seat goes to the first on
+    the waitlist (who is told), the volunteer gets the usual confirmation, and every
+    coordinator of the centre is told at once by mail, with the optional reason, and on
+    the coordination desk until one of them deals with it (``CantCome``)."""
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInput(
+            _("Please use at most %(max)d characters.", max=REASON_MAX_LENGTH), field="reason"
+        )
+    with write_transaction():
+        row = Signup.get_or_none(Signup.id == signup_id)
+        if row is None or row.volunteer_id != actor.id:
+            raise NotFound(_("We could not find this sign-up."))
+        slot = _locked_slot(row.slot_id)
+        signup = _reload(signup_id)
+        if signup.status != "confirmed":
+            raise WrongState(_("This sign-up is not confirmed, so you can simply cancel it."))
+        now = utcnow()
+        if slot.starts_at <= now:
+            raise SlotStarted(
+                _(
+                    "This slot has already started, so it can no longer be cancelled here. "
+                    "Please contact %(contact)s.",
+                    contact=_centre_contact(slot.activity.centre),
+                )
+            )
+        if now <= cancel_deadline(slot):
+            raise WrongState(
+                _("You can still cancel this date online: please use “Cancel my sign-up”.")
+            )
+        _transition(signup, "cancelled")
+        audit.record(
+            slot.activity.centre_id,
+            actor,
+            "signup.cancelled",
+            subject=actor,
+            slot_id=slot.id,
+            detail="by volunteer after the deadline: cannot come",
+        )
+        notice = CantCome.create(signup=signup.id, reason=reason, created_at=now)
+        _notify(actor, slot, "signup_cancelled", signup=signup, by_coordinator=False)
+        _free_seat(slot)
+        promoted = _fill_from_waitlist(slot)
+        activity = slot.activity
+        tell_coordinators(
+            activity.centre_id,
+            "cant_come",
+            volunteer=actor,
+            reason=reason,
+            promoted=[p.volunteer for p in promoted],
+            slot=slot,
+            activity=activity,
+            centre=activity.centre,
+            link=external_url("proposals.slot_funnel", slot_id=slot.id),
+        )
+    return notice
 
 
 # --- Coordinator actions -------------------------------------------------------------------
@@ -761,6 +825,20 @@ def slot_link(slot_id: int) -> str:
     """The slot page's address from base_url() (mails are also written outside requests)."""
     path = current_app.url_map.bind("localhost").build("signups.show_slot", {"slot_id": slot_id})
     return base_url() + path
+
+
+def _tell_coordinators_pending(volunteer: User, slot: Slot) -> None:
+    """Mail the centre's coordinators that a sign-up waits for their approval."""
+    activity = slot.activity
+    tell_coordinators(
+        activity.centre_id,
+        "signup_awaiting_approval",
+        volunteer=volunteer,
+        slot=slot,
+        activity=activity,
+        centre=activity.centre,
+        link=external_url("coordination.roster", slot_id=slot.id) + "#pending",
+    )
 
 
 def _notify(volunteer: User, slot: Slot, template: str, **context) -> None:

@@ -10,11 +10,12 @@ from flask_login import current_user, login_required
 from volunteer_app.activities.texts import page_texts
 from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import DomainError, NotFound
+from volunteer_app.common.forms import apply_domain_error
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import safe_next
 from volunteer_app.db import utcnow
 from volunteer_app.signups import queries, services
-from volunteer_app.signups.forms import ActionForm, SlotFilterForm
+from volunteer_app.signups.forms import ActionForm, CantComeForm, SlotFilterForm
 
 bp = Blueprint("signups", __name__)
 
@@ -51,6 +52,10 @@ def browse():
 @bp.get("/termine/<int:slot_id>")
 @login_required
 def show_slot(slot_id: int):
+    return _slot_page(slot_id)
+
+
+def _slot_page(slot_id: int, cant_come_form: CantComeForm | None = None):
     slot = queries.slot_details(slot_id) or abort(404)
     signup = queries.my_signup(slot.id, current_user.id)
     waiting = signup is not None and signup.status == "waitlisted"
@@ -68,6 +73,7 @@ def show_slot(slot_id: int):
             current_user.id, activity.centre_id, to_berlin(slot.starts_at).date()
         ),
         form=ActionForm(formdata=None),
+        cant_come_form=cant_come_form or CantComeForm(formdata=None),
         texts=page_texts([activity.id]),
     )
 
@@ -104,6 +110,34 @@ def cancel(slot_id: int):
     else:
         flash(_("Your sign-up has been cancelled. We have sent you a confirmation."), "success")
     return redirect(safe_next(form.next.data, url_for(".show_slot", slot_id=slot_id)))
+
+
+@bp.post("/termine/<int:slot_id>/kann-nicht")
+@login_required
+def cant_come(slot_id: int):
+    """After the cancellation deadline: "I can't come", with an optional reason."""
+    signup = queries.my_signup(slot_id, current_user.id) or abort(404)
+    form = CantComeForm()
+    if form.validate_on_submit():
+        try:
+            services.cant_come(signup.id, form.reason.data or "", actor=current_user)
+        except NotFound:
+            abort(404)
+        except DomainError as exc:
+            if exc.field is None:  # the state changed meanwhile: the page says what now
+                flash(exc.message, "error")
+                return redirect(url_for(".show_slot", slot_id=slot_id))
+            apply_domain_error(form, exc)
+        else:
+            flash(
+                _(
+                    "Thank you for telling us. The coordinators have been told at once, and "
+                    "your place is free for somebody else."
+                ),
+                "success",
+            )
+            return redirect(url_for(".show_slot", slot_id=slot_id))
+    return _slot_page(slot_id, cant_come_form=form)
 
 
 @bp.get("/meine-termine")

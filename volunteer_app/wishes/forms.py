@@ -110,6 +110,6 @@ class AnswerForm(AppForm):
 
     def answer_data(self) -> dict:
         data = {name: self[name].data for name in self.FIELDS}
-        if data["status"] != "realised":
+        if data["status"] not in ("planned", "realised"):
             data["activity_id"] = None
         return data

@@ -5,6 +5,9 @@ Families need no account: a wish carries no name, and an e-mail address only tog
 the moment the wisher consented to its storage. Supports are counted once per browser: the
 browser keeps a random id in a cookie, the database only its hash (unique per wish).
 
+Turning a wish into an activity marks it planned; it is realised once the activity has a
+date (the slot creation in ``activities.schedules`` calls ``realise_planned_wishes``).
+
 Public input is moderated: a new wish is public only once a coordinator approved it
 (``approved_at``), unless its centre publishes new wishes at once
 (``Centre.wishes_need_approval``). A rejected wish is deleted, after its reason was mailed
@@ -13,6 +16,7 @@ to the wisher if they left an address. Answering or realising a wish approves it
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import peewee as pw
@@ -21,7 +25,7 @@ from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import User
 from volunteer_app.activities import services as activity_services
-from volunteer_app.activities.models import Activity
+from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -149,6 +153,15 @@ def _activity_of(centre: Centre, activity_id) -> Activity:
     return activity
 
 
+def _has_a_date(activity: Activity) -> bool:
+    """A wish is realised once its activity has a date (a scheduled slot), else planned."""
+    return (
+        Slot.select(Slot.id)
+        .where((Slot.activity == activity.id) & (Slot.status == "scheduled"))
+        .exists()
+    )
+
+
 def _notify(wish: Wish, centre: Centre, activity: Activity | None) -> None:
     """Mail the answer to the wisher, in their language (inside the caller's transaction);
     after a final answer the address is deleted."""
@@ -161,7 +174,8 @@ def _notify(wish: Wish, centre: Centre, activity: Activity | None) -> None:
         wish=wish,
         centre=centre,
         activity=activity,
-        link=external_url("wishes.centre_wishes", slug=centre.slug, _anchor=f"wish-{wish.id}"),
+        # Also written by the nightly job (no request): the anchor is added by hand.
+        link=external_url("wishes.centre_wishes", slug=centre.slug) + f"#wish-{wish.id}",
     )
     if wish.status in FINAL_STATUSES:
         Wish.update(email=None, email_consent_at=None).where(Wish.id == wish.id).execute()
@@ -198,28 +212,37 @@ def _apply_answer(wish: Wish, centre: Centre, status: str, answer: str, activity
 
 
 def answer_wish(wish: Wish, data: dict, *, actor: User) -> bool:
-    """Set the status (realised needs one of the centre's activities) and the public answer;
-    the wisher is told by mail when they left an address. Returns whether anything changed."""
+    """Set the status (realised needs one of the centre's activities, and counts only once
+    that activity has a date: without one the wish is planned with it) and the public
+    answer; the wisher is told by mail when they left an address. Returns whether anything
+    changed."""
     centre = wish.centre
     _require_manager(actor, centre)
     status = data.get("status")
     if status not in STATUSES:
         raise DomainError(_("Please choose one of the options."), "status")
     answer = _clean(data, "answer", ANSWER_MAX)
-    activity = _activity_of(centre, data.get("activity_id")) if status == "realised" else None
+    activity = None
+    if status == "realised" or (status == "planned" and data.get("activity_id")):
+        activity = _activity_of(centre, data.get("activity_id"))
     with write_transaction():
         current = Wish.get_or_none((Wish.id == wish.id) & (Wish.centre == centre.id))
         if current is None:
             raise NotFound(_("This wish does not exist (any more)."))
+        if activity is not None:
+            # Realised only once the activity has a date; until then planned.
+            status = "realised" if _has_a_date(activity) else "planned"
         current.centre = centre
         changed = _apply_answer(current, centre, status, answer, activity, actor)
+    wish.status, wish.activity_id, wish.email = current.status, current.activity_id, current.email
     log.info("wish %s answered (%s) by user %s", wish.id, status, actor.id)
     return changed
 
 
 def realise_wish(wish: Wish, activity_data: dict, answer: str = "", *, actor: User) -> Activity:
-    """Create the activity from the activity form's data and mark the wish realised by it,
-    in one transaction: if the activity cannot be created, nothing is written."""
+    """Create the activity from the activity form's data and mark the wish planned by it,
+    in one transaction: if the activity cannot be created, nothing is written. The wish
+    counts as realised once the activity has its first date (``realise_planned_wishes``)."""
     centre = wish.centre
     _require_manager(actor, centre)
     answer = _clean({"answer": answer}, "answer", ANSWER_MAX)
@@ -227,14 +250,37 @@ def realise_wish(wish: Wish, activity_data: dict, answer: str = "", *, actor: Us
         current = Wish.get_or_none((Wish.id == wish.id) & (Wish.centre == centre.id))
         if current is None:
             raise NotFound(_("This wish does not exist (any more)."))
-        if current.status == "realised" and current.activity_id:
-            raise Conflict(_("This wish has been realised already."))
+        if current.activity_id:
+            raise Conflict(_("This wish has an activity already."))
         activity = activity_services.create_activity(centre, activity_data, actor=actor)
-        if not answer:
-            answer = _("We have made it happen: %(title)s.", title=activity.title)
-        _apply_answer(current, centre, "realised", answer, activity, actor)
-    log.info("wish %s realised as activity %s by user %s", wish.id, activity.id, actor.id)
+        _apply_answer(current, centre, "planned", answer or current.answer, activity, actor)
+    log.info("wish %s planned as activity %s by user %s", wish.id, activity.id, actor.id)
     return activity
+
+
+def realise_planned_wishes(activity_id: int, now: dt.datetime) -> int:
+    """The activity has got a date: its planned wishes are realised now, and wishers who
+    left an address are told (then it is deleted). Inside the caller's transaction (the one
+    creating the slots); returns how many wishes were realised."""
+    wishes = list(
+        Wish.select(Wish, Centre)
+        .join(Centre, on=(Wish.centre == Centre.id))
+        .where((Wish.activity == activity_id) & (Wish.status == "planned"))
+        .order_by(Wish.id)
+    )
+    if not wishes:
+        return 0
+    Wish.update(status="realised", realised_at=now, updated_at=now).where(
+        Wish.id.in_([w.id for w in wishes]) & (Wish.status == "planned")
+    ).execute()
+    activity = Activity.get_by_id(activity_id)
+    for wish in wishes:
+        wish.status, wish.realised_at = "realised", now
+        _notify(wish, wish.centre, activity)
+    log.info(
+        "%d planned wish(es) of activity %s realised by its first date", len(wishes), activity_id
+    )
+    return len(wishes)
 
 
 def delete_wish(wish: Wish, *, actor: User) -> None:

@@ -251,7 +251,8 @@ def answer(slug: str, wish_id: int):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            flash(_answered_message(changed, wish), "success" if changed else "warning")
+            message = _answered_message(changed, wish, form.status.data)
+            flash(message, "success" if changed else "warning")
             return redirect(url_for(".manage", slug=slug))
     return render_template(
         "wishes/answer.html", centre=wish.centre, wish=wish, form=form,
@@ -259,7 +260,12 @@ def answer(slug: str, wish_id: int):
     )  # fmt: skip
 
 
-def _answered_message(changed: bool, wish) -> str:
+def _answered_message(changed: bool, wish, asked: str) -> str:
+    if asked == "realised" and wish.status == "planned":
+        return _(
+            "The answer has been saved. The activity has no date yet, so the wish is planned "
+            "until its first date."
+        )
     if not changed:
         return _("Nothing has changed.")
     if wish.email is not None or wish.status not in services.FINAL_STATUSES:
@@ -285,7 +291,10 @@ def realise(slug: str, wish_id: int):
             apply_domain_error(form, exc)
         else:
             flash(
-                _("The activity has been created and the wish is realised. Now add its dates."),
+                _(
+                    "The activity has been created and the wish is planned. Now add its dates: "
+                    "with the first one, the wish counts as realised."
+                ),
                 "success",
             )
             return redirect(url_for("activities.add_schedule", slug=slug, activity_id=activity.id))
