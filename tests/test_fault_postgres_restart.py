@@ -423,7 +423,8 @@ def test_postgres_restart_under_sign_up_load(pg_server, gunicorn, consumer):
     # No 500 and no broken connection at any time; a 503 only to a request that was under
     # way while the server was down (none after the quiet restart, none once it was back).
     failed = [a for a in answers if a.status not in (200, 302, 404, 503)]
-    assert not failed, (summary, [(a.method, a.path, a.status) for a in failed][:10])
+    tracebacks = server_log[server_log.find("Traceback") :][:3000] if failed else ""
+    assert not failed, (summary, [(a.method, a.path, a.status) for a in failed][:10], tracebacks)
     late = [
         a
         for a in answers
