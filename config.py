@@ -106,6 +106,8 @@ class Config:
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     MAIL_FROM = os.environ.get("MAIL_FROM", "ThEKiZ Ehrenamt <noreply@thekiz.example>")
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 14)
+    # At most this many mails a minute (shared mail hosts refuse more per session); 0: no limit.
+    MAIL_RATE_PER_MINUTE = _int("MAIL_RATE_PER_MINUTE", 30)
 
     # Background jobs: a SQLite file by default, redis://… in production.
     HUEY_URL = os.environ.get("HUEY_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "huey.db"))
@@ -208,6 +210,7 @@ class Config:
     # Outbox rows (recipient, subject, status, times; bodies are cleared once sent or failed)
     # and the markers of coordinators' daily digests.
     RETENTION_OUTBOX_DAYS = _int("RETENTION_OUTBOX_DAYS", 90)
+    RETENTION_MESSAGE_DAYS = _int("RETENTION_MESSAGE_DAYS", 365)
     # One-time links (confirmation, reset, e-mail change) and coordinator invitations:
     # deleted this many days after they expired, were used, accepted or withdrawn.
     RETENTION_LINK_DAYS = _int("RETENTION_LINK_DAYS", 30)
@@ -215,6 +218,9 @@ class Config:
     RETENTION_MATCH_RUN_DAYS = _int("RETENTION_MATCH_RUN_DAYS", 90)
     # Audit log: kept for accident-insurance questions, then deleted.
     AUDIT_RETENTION_YEARS = _int("AUDIT_RETENTION_YEARS", 3)
+    # Allowance payments (booking records, § 147 AO): deleted this many years after the end
+    # of the calendar year they were paid in, pseudonymised meanwhile if the account goes.
+    RETENTION_ALLOWANCE_YEARS = _int("RETENTION_ALLOWANCE_YEARS", 10)
     # Families' wishes that no coordinator approved or rejected: deleted (with the wisher's
     # address) this many days after they were written.
     RETENTION_UNREVIEWED_WISH_DAYS = _int("RETENTION_UNREVIEWED_WISH_DAYS", 60)
@@ -225,6 +231,11 @@ class Config:
     # before, erased after this many months. Registrations never confirmed: erased after days.
     RETENTION_INACTIVE_MONTHS = _int("RETENTION_INACTIVE_MONTHS", 12)
     RETENTION_UNCONFIRMED_DAYS = _int("RETENTION_UNCONFIRMED_DAYS", 7)
+    # Importing lists (imports/): the largest file and most rows accepted, and how long the
+    # invitation of an imported person is valid (then name and address are deleted).
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 2_000_000)
+    IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 5000)
+    IMPORT_INVITATION_DAYS = _int("IMPORT_INVITATION_DAYS", 14)
 
     PROXY_COUNT = _int("PROXY_COUNT", 0)
     HSTS = False

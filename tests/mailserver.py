@@ -50,6 +50,9 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.sink.fail_data:
             return "451 4.3.0 Temporary failure, try again later"
+        if self.sink.fail_after is not None and len(self.sink.messages) >= self.sink.fail_after:
+            # A shared host's limit: the connection is closed after so many messages.
+            return "421 4.7.0 Mails per session limit exceeded"
         raw = envelope.original_content or envelope.content
         msg = BytesParser(policy=policy.default).parsebytes(raw)
         with self.sink.lock:
@@ -70,6 +73,7 @@ class SmtpSink:
     raw: list[bytes] = field(default_factory=list)
     reject_recipients: set[str] = field(default_factory=set)
     fail_data: bool = False
+    fail_after: int | None = None  # refuse (421) every message once this many arrived
     logins: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None

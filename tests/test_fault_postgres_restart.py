@@ -193,7 +193,13 @@ def consumer(database, tmp_path):
     task, the consumer's log and the process."""
     huey_url = f"sqlite:///{tmp_path / 'huey.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "HUEY_"))}
-    env.update(APP_ENV="development", DATABASE_URL=database, HUEY_URL=huey_url, MAIL_BACKEND="log")
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=database,
+        HUEY_URL=huey_url,
+        MAIL_BACKEND="log",
+        MAIL_RATE_PER_MINUTE="0",  # every mail of the run is delivered at the end
+    )
     log = tmp_path / "jobs.log"
     proc = subprocess.Popen(
         [

@@ -47,17 +47,22 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.accounts.views import bp as accounts_bp
     from volunteer_app.activities.views import bp as activities_bp
     from volunteer_app.admin.views import bp as admin_bp
+    from volunteer_app.allowances.views import bp as allowances_bp
     from volunteer_app.centres.views import bp as centres_bp
     from volunteer_app.checkin.views import bp as checkin_bp
     from volunteer_app.checks.views import bp as checks_bp
+    from volunteer_app.companions.views import bp as companions_bp
     from volunteer_app.coordination.views import bp as coordination_bp
     from volunteer_app.core.views import bp as core_bp
     from volunteer_app.erasure.views import bp as erasure_bp
     from volunteer_app.feeds.views import bp as feeds_bp
+    from volunteer_app.imports.views import bp as imports_bp
+    from volunteer_app.messaging.views import bp as messaging_bp
     from volunteer_app.partners.views import bp as partners_bp
     from volunteer_app.privacy.views import bp as privacy_bp
     from volunteer_app.programme.views import bp as programme_bp
     from volunteer_app.proposals.views import bp as proposals_bp
+    from volunteer_app.recognition.views import bp as recognition_bp
     from volunteer_app.reports.views import bp as reports_bp
     from volunteer_app.rooms.views import bp as rooms_bp
     from volunteer_app.signups.views import bp as signups_bp
@@ -85,6 +90,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         erasure_bp,
         checks_bp,
         checkin_bp,
+        messaging_bp,
+        companions_bp,
+        recognition_bp,
+        allowances_bp,
+        imports_bp,
     ):
         app.register_blueprint(feature_bp)
 

@@ -13,18 +13,23 @@ import peewee as pw
 
 from volunteer_app.accounts.models import MODELS as accounts
 from volunteer_app.activities.models import MODELS as activities
+from volunteer_app.allowances.models import MODELS as allowances
 from volunteer_app.audit.models import MODELS as audit
 from volunteer_app.centres.models import MODELS as centres
 from volunteer_app.checkin.models import MODELS as checkin
 from volunteer_app.checks.models import MODELS as checks
+from volunteer_app.companions.models import MODELS as companions
 from volunteer_app.db import BaseModel
 from volunteer_app.erasure.models import MODELS as erasure
 from volunteer_app.feeds.models import MODELS as feeds
+from volunteer_app.imports.models import MODELS as imports
+from volunteer_app.messaging.models import MODELS as messaging
 from volunteer_app.notifications.models import MODELS as notifications
 from volunteer_app.partners.models import MODELS as partners
 from volunteer_app.privacy.models import MODELS as privacy
 from volunteer_app.programme.models import MODELS as programme
 from volunteer_app.proposals.models import MODELS as proposals
+from volunteer_app.recognition.models import MODELS as recognition
 from volunteer_app.reports.models import MODELS as reports
 from volunteer_app.retention.models import MODELS as retention
 from volunteer_app.rooms.models import MODELS as rooms
@@ -38,8 +43,10 @@ FEATURE_MODELS: tuple[list, ...] = (
     notifications,
     activities,
     signups,
+    companions,
     checkin,
     volunteers,
+    imports,
     checks,
     audit,
     feeds,
@@ -47,8 +54,11 @@ FEATURE_MODELS: tuple[list, ...] = (
     programme,
     proposals,
     reports,
+    allowances,
+    recognition,
     rooms,
     wishes,
+    messaging,
     privacy,
     erasure,
     retention,

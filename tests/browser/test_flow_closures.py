@@ -105,7 +105,7 @@ def test_coordinator_closes_the_centre_after_planning(new_page, live_server, siz
     visit(page, f"/termine/{world['later']}/absagen")
     page.get_by_label("Grund (freiwillig)").fill("Krankheit")
     check_page(page, "cancel-date", folder="closures")
-    page.get_by_role("button", name="Diesen Termin absagen").click()
+    page.get_by_role("button", name="Termin absagen", exact=True).click()
     check_page(page)
     later = live_server.run(lambda: Slot.get_by_id(world["later"]))
     assert (later.status, later.cancel_reason) == ("cancelled", "Krankheit")

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     Field,
     HiddenField,
+    SelectField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
@@ -24,6 +25,7 @@ from volunteer_app.common.forms import (
     ClockField,
     DayField,
     IdField,
+    _PlainChoice,
     number_field,
     text_field,
 )
@@ -59,6 +61,24 @@ class OtherLanguage:
     description: Field
 
 
+class _MinorAgeField(_PlainChoice, SelectField):
+    """From which age minors with their own account may take part: "" (adults only), 14–17."""
+
+    def __init__(self, label=None, **kwargs):
+        kwargs.setdefault(
+            "choices",
+            [SelectChoice("", _l("Adults only"))]
+            + [SelectChoice(str(age), _l("From %(age)d years", age=age)) for age in range(14, 18)],
+        )
+        kwargs.setdefault("coerce", lambda value: "" if value in (None, "") else str(value))
+        kwargs.setdefault("default", "")
+        super().__init__(label, **kwargs)
+
+    def process_data(self, value):
+        # An activity's None ("adults only") is the empty choice, not "no choice".
+        self.data = "" if value in (None, "") else str(value)
+
+
 # --- Forms ----------------------------------------------------------------------------------
 
 
@@ -76,6 +96,9 @@ class ActivityForm(AppForm):
     is_public = BooleanField(_l("Show in the family programme"), default=True)
     is_child_facing = BooleanField(_l("Volunteers work with children"))
     at_home = BooleanField(_l("Volunteers do this at home"))
+    companion_children = BooleanField(_l("Volunteers may bring their children"))
+    companion_adults = BooleanField(_l("Volunteers may invite adults to come along"))
+    minors_from_age = _MinorAgeField(_l("Young people with their own account"))
     signup_mode = ChoiceField(
         _l("Sign-up"),
         choices=[
@@ -111,6 +134,9 @@ class ActivityForm(AppForm):
         "is_public",
         "is_child_facing",
         "at_home",
+        "companion_children",
+        "companion_adults",
+        "minors_from_age",
         "signup_mode",
         "cancel_deadline_hours",
         "volunteers_needed",

@@ -39,6 +39,12 @@ class Activity(BaseModel):
     # Done at the volunteer's home (baking, sewing): the written plan marks it, because
     # accident insurance covers it only when the centre commissioned it (migration 0023).
     at_home = pw.BooleanField(default=False)
+    # Families who volunteer together (migration 0025): volunteers may bring children
+    # (counted for planning, never for places) and invite adults, who sign up themselves;
+    # minors with their own account linked to a parent's from this age (14–17; None: adults).
+    companion_children = pw.BooleanField(default=False)
+    companion_adults = pw.BooleanField(default=False)
+    minors_from_age = pw.IntegerField(null=True)
     signup_mode = pw.CharField(max_length=10, default="open")
     cancel_deadline_hours = pw.IntegerField(default=24)
     volunteers_needed = pw.IntegerField(default=2)

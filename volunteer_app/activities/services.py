@@ -174,6 +174,9 @@ def _activity_fields(centre: Centre, data: dict) -> dict:
         "is_public": bool(data.get("is_public")),
         "is_child_facing": bool(data.get("is_child_facing")),
         "at_home": bool(data.get("at_home")),
+        "companion_children": bool(data.get("companion_children")),
+        "companion_adults": bool(data.get("companion_adults")),
+        "minors_from_age": _minors_from_age(data.get("minors_from_age")),
         "signup_mode": data["signup_mode"],
         "cancel_deadline_hours": whole_number(
             data,
@@ -190,6 +193,21 @@ def _activity_fields(centre: Centre, data: dict) -> dict:
             _("Please enter a number from 1 to %(max)d.", max=MAX_VOLUNTEERS),
         ),
     }
+
+
+def _minors_from_age(value) -> int | None:
+    """The age from which minors with their own account may take part (14–17), or None."""
+    if value in (None, ""):
+        return None
+    try:
+        age = int(value)
+    except (TypeError, ValueError):
+        age = 0
+    if not 14 <= age <= 17:
+        raise DomainError(
+            _("Please choose an age from 14 to 17, or adults only."), "minors_from_age"
+        )
+    return age
 
 
 def _other_languages(data: dict) -> dict[str, tuple[str, str]] | None:

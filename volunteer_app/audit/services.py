@@ -23,6 +23,12 @@ ACTIONS = (
     "check.measles_deleted",
     "proposal.invited",
     "certificate.signed",
+    "allowance.recorded",
+    "allowance.cancelled",
+    "allowance.corrected",
+    "zertifikat.signed",
+    "card.recorded",
+    "card.deleted",
 )
 
 

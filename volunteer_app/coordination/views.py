@@ -24,6 +24,7 @@ from volunteer_app.checks.queries import certificate_status, checks_of
 from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
+from volunteer_app.companions.queries import children_on_slot
 from volunteer_app.coordination import queries
 from volunteer_app.coordination.export import roster_csv
 from volunteer_app.coordination.forms import AssignForm, AttendanceForm, CapacityForm, SearchForm
@@ -142,6 +143,7 @@ def _roster_page(slot, attendance_form: AttendanceForm | None = None):
         attendance_form=attendance_form,
         attendance_rows=attendance_form.by_signup() if attendance_form else {},
         checkins=checkin_queries.checkins_of_slot(slot.id),
+        children=children_on_slot(slot.id) if slot.activity.companion_children else {},
     )
 
 

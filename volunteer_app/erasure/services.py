@@ -35,6 +35,7 @@ from markupsafe import escape
 
 from volunteer_app.accounts import services as accounts
 from volunteer_app.accounts.models import LoginToken, User
+from volunteer_app.allowances import services as allowances
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.centres.models import Centre, CentreMembership, Invitation
 from volunteer_app.checks.services import months_before
@@ -46,8 +47,10 @@ from volunteer_app.db import is_sqlite, utcnow, write_transaction
 from volunteer_app.erasure import queries
 from volunteer_app.erasure.models import AnonymousHours, DeletionRequest, InactivityNotice
 from volunteer_app.feeds.models import FeedCache
+from volunteer_app.imports.models import ImportInvitation
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.notifications.services import queue_mail
+from volunteer_app.recognition.models import EhrenamtsZertifikat
 from volunteer_app.reports.models import VolunteeringCertificate
 from volunteer_app.signups import services as signups
 from volunteer_app.wishes.models import Wish
@@ -261,6 +264,8 @@ def erase_account(user: User) -> None:
         _keep_hours(person)
         _mark_audit(person)
         _scrub(person)
+        # Booking records stay for § 147 AO, without the person (docs/privacy.md).
+        allowances.pseudonymise_for_erasure(person.id)
         FeedCache.delete().execute()  # rendered again on the next request, without them
         User.delete().where(User.id == person.id).execute()
         _tell_coordinators(cancelled)
@@ -334,10 +339,14 @@ def _scrub(person: User) -> None:
     email = person.email.lower()
     OutboxMessage.delete().where(pw.fn.LOWER(OutboxMessage.recipient) == email).execute()
     Invitation.delete().where(pw.fn.LOWER(Invitation.email) == email).execute()
+    ImportInvitation.delete().where(pw.fn.LOWER(ImportInvitation.email) == email).execute()
     LoginToken.delete().where(pw.fn.LOWER(LoginToken.new_email) == email).execute()
     Wish.update(email=None, email_consent_at=None).where(pw.fn.LOWER(Wish.email) == email).execute()
     VolunteeringCertificate.update(signed_by_name=ERASED).where(
         VolunteeringCertificate.signed_by == person.id
+    ).execute()
+    EhrenamtsZertifikat.update(signed_by_name=ERASED).where(
+        EhrenamtsZertifikat.signed_by == person.id
     ).execute()
     values = _traces(person)
     if not values:

@@ -11,6 +11,11 @@ Backends (``MAIL_BACKEND``): ``smtp`` delivers, ``log`` (development) writes rec
 subject and text to the log and marks the row sent, ``outbox-only`` (tests) leaves
 every row pending.
 
+Throttling (``MAIL_RATE_PER_MINUTE``): a run hands at most that many mails to the server,
+less those sent (or being sent) in the last minute, so that runs every minute never exceed
+the rate a small operator's shared mail host accepts. The rest stay pending, untouched, for
+the next run.
+
 Once a row is sent or has finally failed, its text is cleared (``BODY_CLEARED``): it may
 hold a working one-time link (password reset, invitation), and nobody needs it any more.
 Recipient, subject, status and times stay for the outbox's retention period
@@ -38,6 +43,9 @@ from volunteer_app.notifications.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 STUCK_AFTER = dt.timedelta(minutes=15)
+# "The last minute" for the rate: a little shorter, so that the run a minute later (runs start
+# every minute and take a few seconds) does not count the previous run's mails again.
+RATE_WINDOW = dt.timedelta(seconds=50)
 MAX_BACKOFF = dt.timedelta(hours=6)
 ERROR_LENGTH = 500
 BACKENDS = ("smtp", "log", "outbox-only")
@@ -82,6 +90,9 @@ def send_pending(limit: int = 100) -> Result:
     if backend == "outbox-only":
         return Result()
     release_stuck()
+    limit = min(limit, rate_budget(config["MAIL_RATE_PER_MINUTE"]))
+    if limit <= 0:
+        return Result()
     transport = SmtpTransport(config) if backend == "smtp" else LogTransport()
     sent = failed = retrying = 0
     try:
@@ -96,6 +107,23 @@ def send_pending(limit: int = 100) -> Result:
     finally:
         transport.close()
     return Result(sent=sent, failed=failed, retrying=retrying)
+
+
+def rate_budget(per_minute: int, now: dt.datetime | None = None) -> int:
+    """How many mails may go out now: ``per_minute`` less those sent or being sent in the
+    last minute (by any runner); unlimited (a large number) when ``per_minute`` is 0."""
+    if per_minute <= 0:
+        return 1_000_000
+    now = now or utcnow()
+    recent = (
+        OutboxMessage.select()
+        .where(
+            ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > now - RATE_WINDOW))
+            | (OutboxMessage.status == "sending")
+        )
+        .count()
+    )
+    return max(per_minute - recent, 0)
 
 
 def release_stuck(now: dt.datetime | None = None) -> int:

@@ -21,6 +21,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -59,6 +60,8 @@ COVERAGE: dict[str, str] = {
     "WeeklySuggestions.user": "profile",
     "Signup.volunteer": "signups",
     "Signup.assigned_by": "signups",
+    "FamilyLink.parent": "family",
+    "FamilyLink.child": "family",
     "Proposal.volunteer": "proposals",
     "StandinRequest.volunteer": "proposals",
     "CertificateCheck.volunteer": "checks",
@@ -66,14 +69,25 @@ COVERAGE: dict[str, str] = {
     "FeedToken.user": "feed_links",
     "VolunteeringCertificate.volunteer": "volunteering_certificates",
     "VolunteeringCertificate.signed_by_name": "volunteering_certificates",
+    "AllowancePayment.volunteer": "allowances",
+    "BirthYear.user": "recognition",
+    "EhrenamtsZertifikat.volunteer": "recognition",
+    "EhrenamtsZertifikat.signed_by_name": "recognition",
+    "CardHolding.volunteer": "recognition",
     "Wish.email": "wishes",
     "AuditEntry.subject": "audit",
     "AuditEntry.actor": "audit",
     "OutboxMessage.recipient": "mails",
+    "MessageRecipient.user": "centre_messages",
+    "MessageOptOut.user": "centre_messages",
+    "CentreMessage.author": "centre_messages",
     "CentreMembership.user": "staff",
     "Invitation.email": "staff",
     "Invitation.name": "staff",
     "Invitation.invited_by": "staff",
+    "ImportInvitation.email": "staff",
+    "ImportInvitation.name": "staff",
+    "ImportInvitation.invited_by": "staff",
     "DigestSent.user": "staff",
     "Activity.responsible": "staff",
     "MatchRun.created_by": "staff",
@@ -94,6 +108,10 @@ NOT_EXPORTED: dict[str, str] = {
     "StandinRequest.asked_by": "another person's request; the audit entry keeps it",
     "CantCome.handled_by": "the coordinator who dealt with the message, not the volunteer's data",
     "VolunteeringCertificate.signed_by": "another person's certificate; audit keeps it",
+    "AllowancePayment.recorded_by": "another person's payment; the audit entry keeps it",
+    "AllowancePayment.cancelled_by": "another person's payment; the audit entry keeps it",
+    "EhrenamtsZertifikat.signed_by": "another person's certificate; audit keeps it",
+    "CardHolding.recorded_by": "another person's card record; the audit entry keeps it",
     "Centre.contact_email": "the centre's public contact address, not a person's account",
     "Centre.contact_phone": "the centre's public phone number, not a person's account",
     "Partner.contact_name": "a partner organisation's contact, not a person with an account",
@@ -109,13 +127,17 @@ SECTIONS = (
     "profile",
     "consents",
     "signups",
+    "family",
     "proposals",
     "checks",
     "feed_links",
     "volunteering_certificates",
+    "recognition",
+    "allowances",
     "wishes",
     "audit",
     "mails",
+    "centre_messages",
     "staff",
     "one_time_links",
 )
@@ -200,6 +222,7 @@ def _signups_csv(data: dict, label: Callable[[str | None], str]) -> bytes:
         _("Attendance"),
         _("Hours"),
         _("Signed up on"),
+        _("Children coming along"),
     ]
     rows = (
         [
@@ -212,6 +235,7 @@ def _signups_csv(data: dict, label: Callable[[str | None], str]) -> bytes:
             label(s["attendance"]),
             _num(s["hours"]),
             _when(s["signed_up_at"]),
+            s["children_coming_along"],
         ]
         for s in data["signups"]
     )
@@ -330,6 +354,37 @@ def _certificates_csv(data: dict, label: Callable[[str | None], str]) -> bytes:
     return _csv(header, rows)
 
 
+def _allowances_csv(data: dict) -> bytes:
+    header = [
+        _("Paid on"),
+        _("Operator"),
+        _("Centre"),
+        _("Kind of allowance"),
+        _("Amount in euro"),
+        _("Note"),
+        _("Reference"),
+        _("Cancelled on"),
+    ]
+    kinds = {
+        "ehrenamt": _("Volunteer allowance (Ehrenamtspauschale)"),
+        "uebungsleiter": _("Trainer allowance (Übungsleiterpauschale)"),
+    }
+    rows = (
+        [
+            a["paid_on"],
+            a["operator"],
+            a["centre"],
+            kinds.get(a["kind"], a["kind"]),
+            format_decimal(Decimal(a["amount_eur"]), format="0.00"),
+            a["note"],
+            a["reference"],
+            _when(a["cancelled_at"]),
+        ]
+        for a in data["allowances"]
+    )
+    return _csv(header, rows)
+
+
 def _wishes_csv(data: dict) -> bytes:
     header = [_("Centre"), _("Title"), _("Description"), _("Answer of the centre"), _("Written on")]
     rows = (
@@ -419,6 +474,7 @@ def build_archive(data: dict, *, generated_at: dt.datetime, service_url: str) ->
         "checks.csv": _checks_csv(data),
         "feed_links.csv": _feed_links_csv(data, label),
         "volunteering_certificates.csv": _certificates_csv(data, label),
+        "allowances.csv": _allowances_csv(data),
         "wishes.csv": _wishes_csv(data),
         "audit.csv": _audit_csv(data),
         "mails.csv": _mails_csv(data, label),

@@ -14,19 +14,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from volunteer_app.accounts.models import Consent, LoginToken, RecoveryCode, User
 from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import category_label, join_activity
+from volunteer_app.allowances import queries as allowances_queries
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.centres.models import Centre, CentreMembership, Invitation, Operator
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+from volunteer_app.companions.models import ComingAlong, CompanionInvite, FamilyLink
 from volunteer_app.erasure.models import DeletionRequest, InactivityNotice
 from volunteer_app.feeds.models import FeedToken
+from volunteer_app.imports.models import ImportInvitation
+from volunteer_app.messaging import queries as messaging_queries
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
 from volunteer_app.privacy.export import WEEKDAYS
 from volunteer_app.proposals.models import MatchRun, Proposal, StandinRequest, WeeklySuggestions
+from volunteer_app.recognition import queries as recognition_queries
 from volunteer_app.reports.models import VolunteeringCertificate
 from volunteer_app.rooms.models import Booking, Room
 from volunteer_app.signups.models import CantCome, Signup
@@ -347,11 +352,23 @@ def _slot_fields(slot: Slot) -> dict:
 
 
 def _signups(user: User) -> list[dict]:
+    links_sent = (
+        CompanionInvite.select(fn.COUNT(CompanionInvite.id))
+        .where(CompanionInvite.signup == Signup.id)
+        .alias("links_sent")
+    )
     rows = (
         join_activity(
-            Signup.select(Signup, Slot, Activity, Category, Centre).join(
-                Slot, on=(Signup.slot == Slot.id)
-            )
+            Signup.select(
+                Signup, Slot, Activity, Category, Centre, ComingAlong.children, links_sent
+            ).join(Slot, on=(Signup.slot == Slot.id))
+        )
+        .join_from(
+            Signup,
+            ComingAlong,
+            JOIN.LEFT_OUTER,
+            on=(ComingAlong.signup == Signup.id),
+            attr="coming",
         )
         .where(Signup.volunteer == user.id)
         .order_by(Slot.starts_at, Signup.id)
@@ -377,8 +394,41 @@ def _signups(user: User) -> list[dict]:
             "hours": _number(s.hours),
             "reminded_at": _iso(s.reminded_at),
             "cant_come": cant_come.get(s.id, []),
+            "children_coming_along": _children(s),
+            "companion_links_sent": s.links_sent or 0,
         }
         for s in rows
+    ]
+
+
+def _children(signup: Signup) -> int:
+    """The children coming along on a sign-up (0 without a row)."""
+    coming = getattr(signup, "coming", None)
+    return (coming.children if coming is not None else None) or 0
+
+
+def _family(user: User) -> list[dict]:
+    """Links between a parent's and a child's account, seen from either side (one query)."""
+    parent, child = User.alias(), User.alias()
+    rows = (
+        FamilyLink.select(
+            FamilyLink, parent.name.alias("parent_name"), child.name.alias("child_name")
+        )
+        .join(parent, on=(FamilyLink.parent == parent.id))
+        .join_from(FamilyLink, child, on=(FamilyLink.child == child.id))
+        .where((FamilyLink.parent == user.id) | (FamilyLink.child == user.id))
+        .order_by(FamilyLink.created_at, FamilyLink.id)
+        .objects()
+    )
+    return [
+        {
+            "you_are": "parent" if link.parent_id == user.id else "child",
+            "other": link.parent_name if link.child_id == user.id else link.child_name,
+            "requested_at": _iso(link.created_at),
+            "confirmed_at": _iso(link.confirmed_at),
+            "birth_year": link.birth_year,
+        }
+        for link in rows
     ]
 
 
@@ -637,6 +687,14 @@ def _staff(user: User) -> dict:
         .order_by(Centre.name, Activity.title)
         .dicts()
     )
+    # Invitations from a centre's imported list: to this address, or sent by this person
+    # (those only counted per centre, without the invited person: Art. 15(4) GDPR).
+    imported = (
+        ImportInvitation.select(ImportInvitation, Centre)
+        .join(Centre, on=(ImportInvitation.centre == Centre.id))
+        .where((ImportInvitation.email == user.email) | (ImportInvitation.invited_by == user.id))
+        .order_by(ImportInvitation.created_at, ImportInvitation.id)
+    )
     digests = (
         DigestSent.select(DigestSent.day)
         .where(DigestSent.user == user.id)
@@ -656,6 +714,21 @@ def _staff(user: User) -> dict:
                 "withdrawn_at": _iso(i.withdrawn_at),
             }
             for i in invitations
+        ],
+        "list_invitations_received": [
+            {
+                "centre": i.centre.name,
+                "name": i.name,
+                "sent_at": _iso(i.created_at),
+                "expires_at": _iso(i.expires_at),
+            }
+            for i in imported
+            if i.email == user.email
+        ],
+        "list_invitations_sent": [
+            {"centre": i.centre.name, "sent_at": _iso(i.created_at)}
+            for i in imported
+            if i.invited_by_id == user.id
         ],
         "responsible_for_activities": [
             {"centre": a["name"], "activity": a["title"]} for a in responsible
@@ -790,13 +863,17 @@ def personal_data(user: User, *, now: dt.datetime) -> dict:
         "profile": _profile(user, held),
         "consents": _consents(user, held),
         "signups": _signups(user),
+        "family": _family(user),
         "proposals": _proposals(user),
         "checks": _checks(user),
         "feed_links": _feed_links(user),
         "volunteering_certificates": _volunteering_certificates(user),
+        "recognition": recognition_queries.personal_data(user.id),
+        "allowances": allowances_queries.export_rows(user.id),
         "wishes": _wishes(held),
         "audit": _audit(user),
         "mails": _mails(user, now),
+        "centre_messages": messaging_queries.personal_data(user.id),
         "staff": _staff(user),
         "one_time_links": _links(user),
     }

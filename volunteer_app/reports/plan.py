@@ -33,6 +33,7 @@ class PlanPerson:
     by: str = ""  # the coordinator's name; "" for OWN and CONFIRMED_ERASED
     at: dt.datetime | None = None  # naive UTC: assigned, confirmed or signed up
     attendance: str | None = None  # "attended" | "no_show" | None (not recorded yet)
+    children: int = 0  # children coming along (companions/): never volunteer places
 
 
 def person_of(
@@ -43,17 +44,18 @@ def person_of(
     decided_at: dt.datetime | None,
     signed_up_at: dt.datetime | None,
     attendance: str | None = None,
+    children: int = 0,
 ) -> PlanPerson:
     """Who put the person on the slot, read from a confirmed sign-up: ``assigned_by`` and
     ``decided_by`` are the coordinators' names (None when not set, or when the account was
     erased: then ``decided_at`` still says that a coordinator decided)."""
     if assigned_by:
-        return PlanPerson(name, ASSIGNED, assigned_by, decided_at, attendance)
+        return PlanPerson(name, ASSIGNED, assigned_by, decided_at, attendance, children)
     if decided_by:
-        return PlanPerson(name, CONFIRMED, decided_by, decided_at, attendance)
+        return PlanPerson(name, CONFIRMED, decided_by, decided_at, attendance, children)
     if decided_at is not None:
-        return PlanPerson(name, CONFIRMED_ERASED, "", decided_at, attendance)
-    return PlanPerson(name, OWN, "", signed_up_at, attendance)
+        return PlanPerson(name, CONFIRMED_ERASED, "", decided_at, attendance, children)
+    return PlanPerson(name, OWN, "", signed_up_at, attendance, children)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ class PlanSlot:
     @property
     def open_places(self) -> int:
         return 0 if self.cancelled else max(self.capacity - len(self.people), 0)
+
+    @property
+    def children(self) -> int:
+        """Children coming along with the volunteers: for planning, not places."""
+        return sum(person.children for person in self.people)
 
 
 @dataclass
@@ -135,6 +142,11 @@ class Plan:
     def assignments(self) -> int:
         """Volunteers on dates that take place (a person twice in the week counts twice)."""
         return sum(len(slot.people) for slot in self.held)
+
+    @property
+    def children(self) -> int:
+        """Children coming along on dates that take place."""
+        return sum(slot.children for slot in self.held)
 
     @property
     def has_at_home(self) -> bool:

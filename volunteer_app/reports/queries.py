@@ -21,6 +21,7 @@ from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import category_label, category_rank
 from volunteer_app.centres.models import Centre, ClosingDay, Operator
 from volunteer_app.common.time import berlin_to_utc
+from volunteer_app.companions.models import ComingAlong
 from volunteer_app.db import utcnow
 from volunteer_app.erasure.queries import anonymous_hours_by_category, anonymous_people
 from volunteer_app.reports import plan
@@ -477,16 +478,17 @@ def _plan_people(slot_ids: list[int]) -> dict[int, list[plan.PlanPerson]]:
     rows = (
         Signup.select(
             Signup.slot, volunteer.name, assigner.name, decider.name, Signup.decided_at,
-            Signup.queued_at, Signup.attendance,
+            Signup.queued_at, Signup.attendance, ComingAlong.children,
         )
         .join(volunteer, on=(Signup.volunteer == volunteer.id))
+        .join_from(Signup, ComingAlong, JOIN.LEFT_OUTER, on=(ComingAlong.signup == Signup.id))
         .join_from(Signup, assigner, JOIN.LEFT_OUTER, on=(Signup.assigned_by == assigner.id))
         .join_from(Signup, decider, JOIN.LEFT_OUTER, on=(Signup.decided_by == decider.id))
         .where(Signup.slot.in_(slot_ids) & (Signup.status == "confirmed"))
         .tuples()
     )  # fmt: skip
     people: dict[int, list[plan.PlanPerson]] = defaultdict(list)
-    for slot_id, name, assigned_by, decided_by, decided_at, queued_at, attendance in rows:
+    for slot_id, name, assigned_by, decided_by, decided_at, queued_at, attendance, kids in rows:
         people[slot_id].append(
             plan.person_of(
                 name,
@@ -495,6 +497,7 @@ def _plan_people(slot_ids: list[int]) -> dict[int, list[plan.PlanPerson]]:
                 decided_at=_as_datetime(decided_at),
                 signed_up_at=_as_datetime(queued_at),
                 attendance=attendance,
+                children=kids or 0,
             )
         )
     return people

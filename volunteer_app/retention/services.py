@@ -18,16 +18,21 @@ from flask_babel import gettext as _
 
 from volunteer_app.accounts.models import LoginToken, User
 from volunteer_app.activities.models import Slot
+from volunteer_app.allowances import services as allowances
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.audit.services import record
 from volunteer_app.centres.models import Centre, Invitation
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.common.errors import Conflict, NotAllowed, NotFound
+from volunteer_app.companions import services as companions
 from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.imports import services as imports
+from volunteer_app.messaging import services as messaging
 from volunteer_app.notifications.delivery import BODY_CLEARED, FINISHED, has_body
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
 from volunteer_app.proposals.models import MatchRun, StandinRequest
+from volunteer_app.recognition import services as recognition
 from volunteer_app.retention.queries import (
     NEVER,
     CheckPeriods,
@@ -66,13 +71,18 @@ LABELS = {
     "outbox_bodies": "Mail bodies cleared",
     "outbox_messages": "Outbox messages deleted",
     "digest_markers": "Digest markers deleted",
+    "centre_messages": "Coordinators' messages to volunteers deleted",
     "one_time_links": "Expired one-time links deleted",
     "invitations": "Ended coordinator invitations deleted",
+    "import_invitations": "Expired invitations of imported people deleted",
     "match_runs": "Matching runs deleted (with their proposals)",
     "standins": "Stand-in requests and 'can't come' messages deleted",
+    "companions": "Companions' links to started dates and unconfirmed family links deleted",
+    "volunteer_cards": "Volunteer cards deleted a year after expiry",
     "audit_entries": "Audit entries deleted",
     "wish_emails": "Wishers' e-mail addresses deleted",
     "unreviewed_wishes": "Wishes nobody reviewed, deleted",
+    "allowance_payments": "Allowance payments deleted after the tax period",
 }
 # Counts that report something other than a deletion.
 NOT_DELETIONS = frozenset({"inactive_warned", "inactive_no_successor"})
@@ -117,13 +127,18 @@ def run_retention(now: dt.datetime | None = None) -> RetentionResult:
     counts["outbox_bodies"] = clear_mail_bodies()
     counts["outbox_messages"] = delete_old_outbox_messages(now)
     counts["digest_markers"] = delete_old_digest_markers(now)
+    counts["centre_messages"] = messaging.delete_old_messages(now)
     counts["one_time_links"] = delete_ended_login_tokens(now)
     counts["invitations"] = delete_ended_invitations(now)
+    counts["import_invitations"] = imports.delete_expired_invitations(now)
     counts["match_runs"] = delete_old_match_runs(now)
     counts["standins"] = delete_old_standins(now)
+    counts["companions"] = companions.delete_ended_invites(now)
+    counts["volunteer_cards"] = recognition.delete_expired_cards(now)
     counts["audit_entries"] = delete_old_audit_entries(now)
     counts["wish_emails"] = delete_answered_wish_emails()
     counts["unreviewed_wishes"] = delete_unreviewed_wishes(now)
+    counts["allowance_payments"] = allowances.delete_expired_payments(now)
     result = RetentionResult(counts)
     log.info("Retention: %s", "; ".join(result.lines()))
     return result

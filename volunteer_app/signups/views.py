@@ -13,6 +13,9 @@ from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.forms import apply_domain_error
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import safe_next
+from volunteer_app.companions.forms import ActionForm as FamilyActionForm
+from volunteer_app.companions.forms import CompanionsForm
+from volunteer_app.companions.queries import slot_family
 from volunteer_app.db import utcnow
 from volunteer_app.signups import queries, services
 from volunteer_app.signups.forms import ActionForm, CantComeForm, SlotFilterForm
@@ -60,6 +63,7 @@ def _slot_page(slot_id: int, cant_come_form: CantComeForm | None = None):
     signup = queries.my_signup(slot.id, current_user.id)
     waiting = signup is not None and signup.status == "waitlisted"
     activity, now, deadline = slot.activity, utcnow(), services.cancel_deadline(slot)
+    family = slot_family(slot, current_user)
     return render_template(
         "signups/slot.html",
         slot=slot,
@@ -75,6 +79,9 @@ def _slot_page(slot_id: int, cant_come_form: CantComeForm | None = None):
         form=ActionForm(formdata=None),
         cant_come_form=cant_come_form or CantComeForm(formdata=None),
         texts=page_texts([activity.id]),
+        family=family,
+        companions_form=CompanionsForm(formdata=None, children=family.children),
+        family_form=FamilyActionForm(formdata=None),
     )
 
 

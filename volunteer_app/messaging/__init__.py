@@ -1,0 +1,1 @@
+"""Messages from a centre's coordinators to its volunteers, through the outbox."""

@@ -1,0 +1,1 @@
+"""Recognition in Thuringia: Ehrenamtscard figures, Ehrenamtszertifikat, card holders."""
