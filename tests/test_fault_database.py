@@ -63,12 +63,18 @@ def test_outages_are_told_from_errors():
     closed = psycopg2.InterfaceError("connection already closed")
     assert database_unavailable(pw.InterfaceError(closed, *closed.args))
     assert database_unavailable(MaxConnectionsExceeded("Exceeded maximum connections."))
+    lost = psycopg2.DatabaseError("error with status PGRES_TUPLES_OK and no message from the libpq")
+    assert database_unavailable(pw.DatabaseError(lost, *lost.args))
 
     # A statement that is wrong, a conflict, a lock: errors, not outages.
     assert not database_unavailable(_server_error("DeadlockDetected", "40P01"))
     assert not database_unavailable(_server_error("QueryCanceled", "57014"))
     assert not database_unavailable(pw.OperationalError("Connection already opened."))
     assert not database_unavailable(pw.IntegrityError("duplicate key"))
+    unique = type("UniqueViolation", (psycopg2.IntegrityError,), {"pgcode": "23505"})("dup")
+    assert not database_unavailable(pw.IntegrityError(unique, *unique.args))
+    wrong = type("UndefinedTable", (psycopg2.ProgrammingError,), {"pgcode": "42P01"})("no")
+    assert not database_unavailable(pw.ProgrammingError(wrong, *wrong.args))
     assert not database_unavailable(ValueError("no"))
     sqlite = pw.SqliteDatabase(":memory:")
     with pytest.raises(pw.OperationalError) as missing:

@@ -430,6 +430,8 @@ def test_postgres_restart_under_sign_up_load(pg_server, gunicorn, consumer):
     # way while the server was down (none after the quiet restart, none once it was back).
     failed = [a for a in answers if a.status not in (200, 302, 404, 503)]
     tracebacks = server_log[server_log.find("Traceback") :][:3000] if failed else ""
+    if failed:
+        print(tracebacks)  # shown in full under "Captured stdout call"
     assert not failed, (summary, [(a.method, a.path, a.status) for a in failed][:10], tracebacks)
     late = [
         a

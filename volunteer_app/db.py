@@ -162,7 +162,7 @@ def database_unavailable(exc: BaseException) -> bool:
     connection cut, every pooled connection busy), not that the statement was wrong."""
     if isinstance(exc, MaxConnectionsExceeded):
         return True
-    if not isinstance(exc, pw.OperationalError | pw.InterfaceError):
+    if not isinstance(exc, pw.OperationalError | pw.InterfaceError | pw.DatabaseError):
         return False
     # peewee wraps the driver's error: it keeps it as ``orig`` (and it is the context).
     cause = getattr(exc, "orig", None) or exc.__context__
@@ -172,6 +172,10 @@ def database_unavailable(exc: BaseException) -> bool:
         return "unable to open database file" in str(cause)
     names = {cls.__name__ for cls in type(cause).__mro__}
     if "InterfaceError" in names:  # psycopg: "connection already closed"
+        return True
+    if type(cause).__name__ == "DatabaseError" and getattr(cause, "pgcode", None) is None:
+        # libpq lost the server in the middle of a statement ("error with status PGRES_… and
+        # no message from the libpq"): psycopg2 raises its base class, without a SQLSTATE.
         return True
     if "OperationalError" not in names:
         return False

@@ -51,5 +51,7 @@ def _database_error(e: Exception):
 
 
 def init_app(app) -> None:
-    for error in (pw.OperationalError, pw.InterfaceError, MaxConnectionsExceeded):
+    # DatabaseError for libpq's lost connection (db.database_unavailable); its other
+    # subclasses (integrity, data, programming errors) go on to the 500 page as before.
+    for error in (pw.OperationalError, pw.InterfaceError, pw.DatabaseError, MaxConnectionsExceeded):
         app.register_error_handler(error, _database_error)
