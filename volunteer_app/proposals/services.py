@@ -27,6 +27,7 @@ from volunteer_app.notifications.services import queue_mail
 from volunteer_app.proposals import queries, tasks
 from volunteer_app.proposals.explain import reason_dicts
 from volunteer_app.proposals.models import HOLDING, MatchRun, Proposal, WeeklySuggestions
+from volunteer_app.proposals.standin import tell_inviter
 from volunteer_app.signups import services as booking
 from volunteer_app.volunteers.queries import volunteer_visible_to
 
@@ -378,22 +379,7 @@ def _lapsed_message(exc: DomainError) -> str:
 
 
 def _tell_coordinator(proposal: Proposal, *, accepted: bool) -> None:
-    inviter = proposal.invited_by
-    if inviter is None or not inviter.is_active:
-        return
-    slot = proposal.slot
-    queue_mail(
-        inviter.email,
-        "match_answered",
-        locale=inviter.locale,
-        user=inviter,
-        volunteer=proposal.volunteer,
-        accepted=accepted,
-        slot=slot,
-        activity=slot.activity,
-        centre=slot.activity.centre,
-        link=external_url("coordination.roster", slot_id=slot.id),
-    )
+    tell_inviter(proposal.invited_by, proposal.volunteer, proposal.slot, accepted=accepted)
 
 
 # --- Weekly suggestions -------------------------------------------------------------------

@@ -518,23 +518,27 @@ def _close_if_full(slot: Slot, now: dt.datetime) -> list[StandinRequest]:
     return others
 
 
-def _tell_asker(request: StandinRequest, *, accepted: bool) -> None:
-    asker = request.asked_by
-    if asker is None or not asker.is_active:
+def tell_inviter(inviter: User | None, volunteer: User, slot: Slot, *, accepted: bool) -> None:
+    """Mail whoever asked ``volunteer`` to take ``slot`` (an invitation or a stand-in request)
+    the answer, if that person still has an active account."""
+    if inviter is None or not inviter.is_active:
         return
-    slot = request.slot
     queue_mail(
-        asker.email,
+        inviter.email,
         "match_answered",
-        locale=asker.locale,
-        user=asker,
-        volunteer=request.volunteer,
+        locale=inviter.locale,
+        user=inviter,
+        volunteer=volunteer,
         accepted=accepted,
         slot=slot,
         activity=slot.activity,
         centre=slot.activity.centre,
         link=external_url("coordination.roster", slot_id=slot.id),
     )
+
+
+def _tell_asker(request: StandinRequest, *, accepted: bool) -> None:
+    tell_inviter(request.asked_by, request.volunteer, request.slot, accepted=accepted)
 
 
 def _tell_asker_if_nobody_left(request: StandinRequest) -> None:
