@@ -161,6 +161,13 @@ def choose_language(page, name: str) -> None:
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
+# The sizes a user flow runs at. Phone, where layouts break and where volunteers and families
+# are; every page a flow visits is checked there with axe and for sideways scrolling. The
+# desktop layout of the same pages is walked by test_public_pages, test_centres_browser,
+# test_coordination_browser and test_flow_helferplan (print), which keeps the suite inside its
+# eight minutes. BROWSER_FLOW_SIZES=phone,desktop runs every flow at both sizes.
+FLOW_SIZES = os.environ.get("BROWSER_FLOW_SIZES", "phone").split(",")
+
 
 def open_sized(new_page, size: str):
     """A page in a new context (own cookies) at ``size``: "desktop" (1280×800) or "phone"

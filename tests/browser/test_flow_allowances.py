@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, screenshot, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, screenshot, visit
 from tests.factories import make_centre, make_coordinator, make_operator, make_user
 from volunteer_app.allowances import services
 from volunteer_app.allowances.limits import limit_cents
@@ -41,7 +41,7 @@ def check(pg, shot: str) -> None:
     check_page(pg, shot, folder="allowances")
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_coordinator_is_warned_records_and_prints_volunteer_sees_statement(
     new_page, live_server, size
 ):

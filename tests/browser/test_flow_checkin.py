@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from config import TestingConfig
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories import (
     PASSWORD,
     make_activity,
@@ -64,7 +64,7 @@ def check(pg, shot: str) -> None:
     check_page(pg, shot, folder="checkin")
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_coordinator_sets_up_volunteer_checks_in_attendance_in_one_step(
     new_page, live_server, size
 ):

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories import make_centre, make_coordinator, make_user
 from tests.factories_activities import make_activity, make_signup, make_slot, next_weekday
 from tests.factories_hub import make_booking, make_room
@@ -45,7 +45,7 @@ def _world() -> dict:
     return {"coordinator": coordinator, "inside": inside.id, "later": later.id}
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_coordinator_closes_the_centre_after_planning(new_page, live_server, size):
     world = live_server.run(_world)
     page = open_sized(new_page, size)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories import make_activity, make_centre, make_coordinator, make_slot, make_user
 from volunteer_app.activities.models import Slot
 from volunteer_app.centres.queries import today
@@ -43,7 +43,7 @@ def seeded(live_server):
     return live_server.run(_seed)
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def size(request) -> str:
     return request.param
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.helpers import (
+    FLOW_SIZES,
     assert_fits_viewport,
     check_page,
     expect,
@@ -125,7 +126,7 @@ def seeded(live_server):
     return live_server.run(_seed)
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def pg(request, new_page):
     return open_sized(new_page, request.param)
 

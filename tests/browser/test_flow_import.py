@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories import make_centre, make_coordinator, make_user
 from volunteer_app.accounts.models import User
 from volunteer_app.imports.models import ImportInvitation
@@ -36,7 +36,7 @@ def _seed() -> dict:
     return {"coordinator": make_coordinator(centre, name="Clara Koordinatorin")}
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def size(request) -> str:
     return request.param
 

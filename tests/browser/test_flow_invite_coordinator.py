@@ -15,6 +15,7 @@ import pyotp
 import pytest
 
 from tests.browser.helpers import (
+    FLOW_SIZES,
     check_page,
     expect,
     nav,
@@ -42,7 +43,7 @@ def live_server_overrides(smtp_sink):
     return smtp_overrides(smtp_sink)
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def open_page(request, new_page):
     """``open_page()``: a new browser (own cookies) at this test's size."""
     return lambda: open_sized(new_page, request.param)

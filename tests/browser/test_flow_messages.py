@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories import make_centre, make_coordinator, make_user
 from volunteer_app.messaging.models import CentreMessage, MessageOptOut
 from volunteer_app.notifications.models import OutboxMessage
@@ -35,7 +35,7 @@ def check(pg, shot: str) -> None:
     check_page(pg, shot, folder="messages")
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_coordinator_writes_to_the_centre_and_a_volunteer_turns_news_off(
     new_page, live_server, size
 ):

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import SHOTS_DIR, check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, SHOTS_DIR, check_page, expect, open_sized, visit
 from tests.factories import make_activity, make_centre, make_coordinator, make_operator, make_user
 from tests.factories_wishes import attended, slot_on
 from volunteer_app.centres.queries import today
@@ -37,7 +37,7 @@ class Recognised:
             attended(slot_on(reading, now - dt.timedelta(weeks=weeks)), self.vera, 3)
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_a_certificate_is_signed_printed_and_seen_by_the_volunteer(new_page, live_server, size):
     world = live_server.run(Recognised)
     vera = open_sized(new_page, size)

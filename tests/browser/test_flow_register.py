@@ -13,6 +13,7 @@ import re
 import pytest
 
 from tests.browser.helpers import (
+    FLOW_SIZES,
     check_page,
     expect,
     nav,
@@ -36,7 +37,7 @@ def live_server_overrides(smtp_sink):
     return smtp_overrides(smtp_sink)
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def person(request):
     """One browser tab, once at desktop size (1280×800) and once on a phone (390×844)."""
     return request.getfixturevalue("page" if request.param == "desktop" else "phone_page")

@@ -10,7 +10,14 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import assert_fits_viewport, check_page, expect, open_sized, visit
+from tests.browser.helpers import (
+    FLOW_SIZES,
+    assert_fits_viewport,
+    check_page,
+    expect,
+    open_sized,
+    visit,
+)
 from tests.factories import make_centre, make_coordinator, make_operator
 from tests.factories_activities import next_weekday
 from tests.factories_hub import make_booking, make_partner, make_room, make_weekly
@@ -41,7 +48,7 @@ def _world():
     return coordinator, room, midwife
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_coordinator_books_room_around_a_clash(new_page, live_server, size):
     coordinator, room, midwife = live_server.run(_world)
     page = open_sized(new_page, size)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.browser.helpers import (
     DESKTOP,
+    FLOW_SIZES,
     assert_fits_viewport,
     check_page,
     expect,
@@ -82,7 +83,7 @@ def seeded(live_server):
     return live_server.run(_seed)
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def size(request) -> str:
     return request.param
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories_proposals import (
     make_activity,
     make_centre,
@@ -61,7 +61,7 @@ def seeded(live_server):
     return live_server.run(_seed)
 
 
-@pytest.fixture(params=["desktop", "phone"])
+@pytest.fixture(params=FLOW_SIZES)
 def size(request) -> str:
     return request.param
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, visit
 from tests.factories import make_centre, make_coordinator
 from tests.factories_wishes import make_wish, report_dataset
 from volunteer_app.activities.models import Activity
@@ -28,7 +28,7 @@ def _seed():
     return centre, coordinator
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_a_family_suggests_and_supports_a_wish(live_server, new_page, size):
     live_server.run(_seed)
     page = open_sized(new_page, size)
@@ -61,7 +61,7 @@ def test_a_family_suggests_and_supports_a_wish(live_server, new_page, size):
     expect(item.locator(".support-count .num")).to_have_text("8")
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_a_coordinator_approves_one_wish_and_rejects_another(live_server, new_page, size):
     centre, coordinator = live_server.run(_seed)
     live_server.run(
@@ -97,7 +97,7 @@ def test_a_coordinator_approves_one_wish_and_rejects_another(live_server, new_pa
     expect(family.get_by_role("heading", name="Flohmarkt für Kindersachen")).to_be_visible()
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_a_coordinator_turns_a_wish_into_an_activity(live_server, new_page, size):
     _centre, coordinator = live_server.run(_seed)
     page = open_sized(new_page, size)
@@ -135,7 +135,7 @@ def test_a_coordinator_turns_a_wish_into_an_activity(live_server, new_page, size
     check_page(page, "answer", folder=FOLDER)
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("size", FLOW_SIZES)
 def test_hours_certificate_and_report_pages(live_server, new_page, size):
     ds = live_server.run(report_dataset)
     page = open_sized(new_page, size)
