@@ -15,14 +15,26 @@ with freed seats (the other confirmed pairs passed as outside ``load``); the who
 the confirmed pairs fixed; a full re-solve with a bonus for keeping earlier
 pairs; and a full re-solve without it — with the moves of confirmed pairs for each. Optionally a
 small instance is solved with CP-SAT as well, to compare with the flow.
+
+First, per size, the whole process as a user runs it: the instance is written to a JSON file and
+``python -m volunteer_app.matching solve FILE`` is run ``--repeat`` times (default 3) in a fresh
+interpreter. Printed per run: wall time of the whole process (interpreter start, imports, reading
+and building the problem, the solve, the independent check, writing the JSON), its CPU time
+(user + system) and peak memory (``os.wait4`` rusage of that child), and the solve alone as the
+process reports it (``seconds`` of `solve`: eligibility and weights, network, two max flows,
+min-cost flow, objective). The load average before and after shows how busy the shared machine was.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -94,19 +106,72 @@ def line(name: str, sol, fig: dict, ref=None) -> str:
     )
 
 
-def run_size(volunteers: int, slots: int, seed: int) -> None:
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def whole_process(problem, repeat: int, root: str | None = None) -> None:
+    """Runs the command line on the instance in fresh interpreters; wall, CPU, memory, phases.
+
+    ``root``: the checkout whose engine runs (default this one; another, e.g. an export of an
+    earlier commit, to compare before and after on the same machine state)."""
+    from volunteer_app.matching.jsonio import problem_to_json
+
+    root = root or str(Path(__file__).resolve().parent.parent)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "problem.json"
+        started = time.perf_counter()
+        path.write_text(json.dumps(problem_to_json(problem)), encoding="utf-8")
+        print(
+            f"  whole process: `python -m volunteer_app.matching solve FILE` ({path.stat().st_size / 1e6:.1f} MB"
+            f" written in {time.perf_counter() - started:.2f} s), load average {_load()} before"
+        )
+        for run in range(1, repeat + 1):
+            started = time.perf_counter()
+            child = subprocess.Popen(
+                [sys.executable, "-m", "volunteer_app.matching", "solve", str(path)],
+                cwd=root,
+                stdout=subprocess.PIPE,
+            )
+            out = child.stdout.read()
+            child.stdout.close()
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
+            wall = time.perf_counter() - started
+            child.returncode = os.waitstatus_to_exitcode(status)
+            result = json.loads(out)
+            st = result["stats"]
+            flows = (
+                f"max flows {st['max_flow_s']:.2f}, min-cost flow {st['min_cost_flow_s']:.2f}"
+                if "max_flow_s" in st
+                else f"max flows + min-cost flow {st['solve_s']:.2f}"
+            )
+            print(
+                f"    run {run}: whole process {wall:5.2f} s wall, {usage.ru_utime + usage.ru_stime:5.2f} s CPU,"
+                f" peak {usage.ru_maxrss / 1024:4.0f} MB | solve alone {result['seconds']:5.2f} s"
+                f" (eligibility + weights {st['prepare_s']:.2f}, network {st['build_s']:.2f}, {flows})"
+                f" | objective {result['objective']}, violations {len(result['violations'])}"
+            )
+        print(f"    load average {_load()} after")
+
+
+def run_size(volunteers: int, slots: int, seed: int, repeat: int = 3) -> None:
     started = time.perf_counter()
     problem = generate(volunteers, slots, seed=seed)
     print(
         f"\n{volunteers:,} volunteers × {slots:,} slots (seed {seed}), generated in {time.perf_counter() - started:.2f} s"
     )
+    if repeat:
+        whole_process(problem, repeat)
+    cpu = time.process_time()
     flow = solve(problem, "flow")
+    cpu = time.process_time() - cpu
     st = flow.stats
     assert check(problem, flow.pairs) == [], "flow result violates a hard constraint"
     print(
         f"  model: {st['eligible_pairs']:,} eligible pairs, {st['nodes']:,} nodes, {st['arcs']:,} arcs;"
         f" prepare {st['prepare_s']:.2f} s, build {st['build_s']:.2f} s, solve {st['solve_s']:.2f} s"
-        f" (total {flow.seconds:.2f} s); objective {flow.objective} = bound (gap 0)"
+        f" (total {flow.seconds:.2f} s wall, {cpu:.2f} s CPU, in this process);"
+        f" objective {flow.objective} = bound (gap 0)"
     )
     print(line("flow", flow, figures(problem, flow)))
     greedy = solve(problem, "greedy")
@@ -191,9 +256,18 @@ def main() -> int:
     parser.add_argument(
         "--cpsat-size", default="150x600", help="small instance for CP-SAT vs flow; '' to skip"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of the whole command line per size; 0 to skip"
+    )
+    parser.add_argument(
+        "--only-time", action="store_true", help="the whole-process runs only (no comparisons)"
+    )
+    parser.add_argument(
+        "--root", default=None, help="run the command line of another checkout (before/after)"
+    )
     args = parser.parse_args()
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; Python {sys.version.split()[0]}"
+        f"machine: {os.cpu_count()} CPUs, load average {_load()} (1/5/15 min) at start; Python {sys.version.split()[0]}"
     )
     started = time.perf_counter()
     import ortools.graph.python.max_flow
@@ -204,11 +278,16 @@ def main() -> int:
     )
     for size in args.sizes.split(","):
         v, s = (int(x) for x in size.lower().split("x"))
-        run_size(v, s, args.seed)
-    if args.cpsat_size:
+        if args.only_time:
+            print(f"\n{v:,} volunteers × {s:,} slots (seed {args.seed})")
+            whole_process(generate(v, s, seed=args.seed), max(1, args.repeat), args.root)
+            continue
+        run_size(v, s, args.seed, args.repeat)
+    if args.cpsat_size and not args.only_time:
         v, s = (int(x) for x in args.cpsat_size.lower().split("x"))
         run_cpsat(v, s, args.seed)
-    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"load average at the end {_load()}; peak memory of this benchmark process {peak:.0f} MB")
     return 0
 
 

@@ -15,6 +15,10 @@ from datetime import datetime
 from .problem import Problem
 
 
+def _pair_key(pair) -> tuple[int, int]:
+    return (pair.volunteer, pair.slot)  # the order of Pair, without its dataclass __lt__
+
+
 def _minutes(moment: datetime, day) -> int:
     """Minutes from midnight of `day` to `moment`, rounded up."""
     return math.ceil((moment - datetime(day.year, day.month, day.day)).total_seconds() / 60)
@@ -49,13 +53,15 @@ def check(problem: Problem, pairs) -> list[str]:
     fixed_set = set(fixed)
     problems: list[str] = []
 
+    declined = problem.declined
     seen = set()
     for p in pairs:
         if p in seen:
             problems.append(f"{p}: proposed twice")
         seen.add(p)
-    news = [p for p in sorted(seen) if p.volunteer in vols and p.slot in slots]
-    for p in sorted(seen):
+    ordered = sorted(seen, key=_pair_key)
+    news = [p for p in ordered if p.volunteer in vols and p.slot in slots]
+    for p in ordered:
         if p.volunteer not in vols:
             problems.append(f"{p}: unknown volunteer")
         if p.slot not in slots:
@@ -65,18 +71,18 @@ def check(problem: Problem, pairs) -> list[str]:
         v, s = vols[p.volunteer], slots[p.slot]
         for why in _static_violations(v, s):
             problems.append(f"{p}: {why}")
-        if p in problem.declined:
+        if declined and p in declined:
             problems.append(f"{p}: declined before")
-        if p in fixed_set:
+        if fixed_set and p in fixed_set:
             problems.append(f"{p}: already fixed (fixed pairs are not repeated)")
 
     # Seats: fixed + new ≤ seats.
     on_slot: dict[int, list[bool]] = defaultdict(list)
     for p in fixed:
         on_slot[p.slot].append(False)
-    for p in news:
-        if p not in fixed_set:
-            on_slot[p.slot].append(True)
+    fresh = [p for p in news if p not in fixed_set] if fixed_set else news
+    for p in fresh:
+        on_slot[p.slot].append(True)
     for sid, marks in sorted(on_slot.items()):
         if any(marks) and len(marks) > slots[sid].seats:
             problems.append(f"slot {sid}: {len(marks)} people for {slots[sid].seats} seats")
@@ -85,10 +91,10 @@ def check(problem: Problem, pairs) -> list[str]:
     of_person: dict[int, list[tuple[object, bool]]] = defaultdict(list)
     for p in fixed:
         of_person[p.volunteer].append((slots[p.slot], False))
-    for p in news:
-        if p not in fixed_set:
-            of_person[p.volunteer].append((slots[p.slot], True))
+    for p in fresh:
+        of_person[p.volunteer].append((slots[p.slot], True))
     same_day = problem.options.allow_same_day
+    calendar: dict = {}  # day -> (month, ISO week)
     for vid, items in sorted(of_person.items()):
         v = vols.get(vid)
         if v is None or not any(new for _, new in items):
@@ -97,9 +103,12 @@ def check(problem: Problem, pairs) -> list[str]:
         buckets = {"month": defaultdict(list), "week": defaultdict(list), "day": defaultdict(list)}
         for s, new in items:
             d = s.start.date()
-            iso = d.isocalendar()
-            buckets["month"][(d.year, d.month)].append(new)
-            buckets["week"][(iso[0], iso[1])].append(new)
+            keys = calendar.get(d)
+            if keys is None:
+                iso = d.isocalendar()
+                keys = calendar[d] = ((d.year, d.month), (iso[0], iso[1]))
+            buckets["month"][keys[0]].append(new)
+            buckets["week"][keys[1]].append(new)
             buckets["day"][d].append(new)
         day_cap = v.cap_day if same_day else min(v.cap_day, 1)
         caps = {"month": v.cap_month, "week": v.cap_week, "day": day_cap}
@@ -107,10 +116,14 @@ def check(problem: Problem, pairs) -> list[str]:
             cap = caps[kind]
             if cap is None:
                 continue
-            for key, marks in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            over = []  # reported in the order of str(key)
+            for key, marks in groups.items():
                 total = len(marks) + load.get(kind, {}).get(key, 0)
-                if any(marks) and total > cap:
-                    problems.append(f"volunteer {vid}: {total} slots in {kind} {key}, cap {cap}")
+                if total > cap and any(marks):
+                    over.append(
+                        (str(key), f"volunteer {vid}: {total} slots in {kind} {key}, cap {cap}")
+                    )
+            problems.extend(text for _, text in sorted(over))
         ordered = sorted(items, key=lambda item: (item[0].start, item[0].id))
         for i, (a, new_a) in enumerate(ordered):
             for b, new_b in ordered[i + 1 :]:

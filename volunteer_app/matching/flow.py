@@ -15,16 +15,18 @@ The LP of a min-cost flow is integral, so the result is the proven lexicographic
 
 The nesting is verified per volunteer: caps binding on a week that straddles two months whose
 cap also binds, or several slots a day (``allow_same_day``) with overlapping candidates, are not
-a tree; `build` then returns the reason and the caller falls back to CP-SAT.
+a tree; the builder then raises `NotNested` with the reason and the caller falls back to CP-SAT.
+
+The network is built from numpy columns (`arrays.Columns.network`), not one Python object per
+pair: per person its source arcs (runs of equal fairness cost), its cap sets, its days and its
+pair arcs, then per slot its FIRST/FURTHER arcs, then FIRST→sink and FURTHER→sink.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections import defaultdict
 
-from .model import PREF_MAX, Context, month_key, overlaps, preference, week_key
+from .model import PREF_MAX, Context
 from .problem import Pair
 
 SOURCE, SINK, FIRST, FURTHER = 0, 1, 2, 3
@@ -32,87 +34,6 @@ SOURCE, SINK, FIRST, FURTHER = 0, 1, 2, 3
 
 class NotNested(Exception):
     pass
-
-
-class Network:
-    def __init__(self):
-        self.tails: list[int] = []
-        self.heads: list[int] = []
-        self.caps: list[int] = []
-        self.costs: list[int] = []
-        self.nodes = 4
-
-    def node(self) -> int:
-        self.nodes += 1
-        return self.nodes - 1
-
-    def arc(self, tail: int, head: int, cap: int, cost: int = 0) -> int:
-        self.tails.append(tail)
-        self.heads.append(head)
-        self.caps.append(cap)
-        self.costs.append(cost)
-        return len(self.tails) - 1
-
-
-def _volunteer_tree(ctx: Context, net: Network, v, by_day: dict, fairness: list[int]):
-    """Adds the person's nodes; returns {slot id: day node}. Raises NotNested."""
-    day_cap = {}
-    plain = not ctx._touched(v)
-    for d, slots in by_day.items():
-        rd = ctx.day_cap(v) if plain else ctx.remaining(v, d)[2]
-        if rd >= 2 and len(slots) > 1:
-            ordered = sorted(slots, key=lambda s: (s.start, s.id))
-            if any(overlaps(a, b) for a, b in itertools.pairwise(ordered)):
-                raise NotNested(
-                    f"volunteer {v.id}: overlapping candidate slots on {d}, several allowed"
-                )
-        day_cap[d] = min(rd, len(slots))
-    sets = []  # (days, cap, kind order)
-    for keyf, index, cap in ((month_key, 0, v.cap_month), (week_key, 1, v.cap_week)):
-        if cap is None:
-            continue
-        groups: dict = defaultdict(list)
-        for d in day_cap:
-            groups[keyf(d)].append(d)
-        for days in groups.values():
-            rem = ctx.remaining(v, days[0])[index]
-            if rem < sum(day_cap[d] for d in days):
-                sets.append((frozenset(days), max(0, rem), index))
-    for i, (a, _, _) in enumerate(sets):
-        for b, _, _ in sets[i + 1 :]:
-            if a & b and not (a <= b or b <= a):
-                raise NotNested(f"volunteer {v.id}: week and month caps do not nest")
-    sets.sort(key=lambda t: (-len(t[0]), t[2], min(t[0])))
-    root = net.node()
-    run_cost, run_len = fairness[0], 0
-    for cost in [*fairness, None]:
-        if cost == run_cost:
-            run_len += 1
-            continue
-        net.arc(SOURCE, root, run_len, run_cost)
-        run_cost, run_len = cost, 1
-    set_nodes = []
-    for i, (days, cap, _) in enumerate(sets):
-        parent = root
-        for j in range(i - 1, -1, -1):  # the smallest earlier set containing this one
-            if days <= sets[j][0]:
-                parent = set_nodes[j]
-                break
-        node = net.node()
-        net.arc(parent, node, cap)
-        set_nodes.append(node)
-    slot_day = {}
-    for d in sorted(day_cap):
-        parent = root
-        for j in range(len(sets) - 1, -1, -1):
-            if d in sets[j][0]:
-                parent = set_nodes[j]
-                break
-        node = net.node()
-        net.arc(parent, node, day_cap[d])
-        for s in by_day[d]:
-            slot_day[s.id] = node
-    return slot_day
 
 
 def flow_weights(ctx: Context, fairness_max: int) -> tuple[int, int]:
@@ -131,105 +52,64 @@ def flow_weights(ctx: Context, fairness_max: int) -> tuple[int, int]:
     return w3, w4
 
 
-def build(ctx: Context):
-    """The phase-two network (costs of the lower tiers); raises NotNested."""
-    net = Network()
-    slot_node = {}
-    for sid in ctx.slots:
-        if ctx.open_seats[sid] > 0:
-            slot_node[sid] = net.node()
-    people = []
-    cmax = 0
-    slots = ctx.slots
-    day_of = ctx.day_of
-    for vid, sids in ctx.eligible_map().items():
-        v = ctx.volunteers[vid]
-        fairness = ctx.fairness_costs(v, ctx.capacity_of(vid))
-        if fairness:
-            by_day: dict = defaultdict(list)
-            for sid in sids:
-                by_day[day_of[sid]].append(slots[sid])
-            cmax = max(cmax, fairness[-1])
-            people.append((v, sids, by_day, fairness))
-    w3, w4 = flow_weights(ctx, cmax)
-    previous = ctx.previous_pairs
-    if not previous:
-        w3 = 0
-    pair_arcs: list[tuple[int, int, int]] = []
-    tails, heads, caps, costs = net.tails, net.heads, net.caps, net.costs
-    for v, sids, _by_day, fairness in people:
-        slot_day = _volunteer_tree(ctx, net, v, _by_day, fairness)
-        vid = v.id
-        first = len(tails)
-        tails.extend(slot_day[sid] for sid in sids)
-        heads.extend(slot_node[sid] for sid in sids)
-        caps.extend([1] * len(sids))
-        if previous:
-            costs.extend(
-                -w3 * ((vid, sid) in previous) - w4 * preference(v, slots[sid]) for sid in sids
-            )
-        else:
-            costs.extend(-w4 * preference(v, slots[sid]) for sid in sids)
-        pair_arcs.extend(zip(range(first, first + len(sids)), [vid] * len(sids), sids, strict=True))
-    first_arcs, further_arcs = [], []
-    for sid, node in slot_node.items():
-        seats = ctx.open_seats[sid]
-        if ctx.fixed_on_slot[sid] == 0:
-            first_arcs.append(net.arc(node, FIRST, 1))
-            seats -= 1
-        if seats > 0:
-            further_arcs.append(net.arc(node, FURTHER, seats))
-    first_sink = net.arc(FIRST, SINK, len(first_arcs))
-    further_sink = net.arc(FURTHER, SINK, sum(net.caps[a] for a in further_arcs))
-    return net, pair_arcs, first_sink, further_sink, (w3, w4)
+def solve_flow(ctx: Context, columns=None):
+    """Returns (new pairs, stats) or raises NotNested / RuntimeError.
 
-
-def solve_flow(ctx: Context):
-    """Returns (new pairs, stats) or raises NotNested / RuntimeError."""
+    ``columns``: the `arrays.Columns` of this context when the caller already has them."""
     import numpy as np
     from ortools.graph.python import max_flow, min_cost_flow
 
+    from .arrays import Columns
+
     started = time.perf_counter()
-    net, pair_arcs, first_sink, further_sink, (w3, w4) = build(ctx)
-    tails = np.asarray(net.tails, dtype=np.int32)
-    heads = np.asarray(net.heads, dtype=np.int32)
-    caps = np.asarray(net.caps, dtype=np.int64)
+    if columns is None:
+        columns = Columns(ctx)
+    net = columns.network()
+    tails, heads, caps = net.tails, net.heads, net.caps
     built = time.perf_counter()
 
     mf = max_flow.SimpleMaxFlow()
     mf.add_arcs_with_capacity(tails, heads, caps)
-    mf.set_arc_capacity(further_sink, 0)
+    mf.set_arc_capacity(net.further_sink, 0)
     if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
         raise RuntimeError("max flow (first seats) failed")
     r1 = mf.optimal_flow()
-    mf.set_arc_capacity(further_sink, net.caps[further_sink])
+    mf.set_arc_capacity(net.further_sink, int(caps[net.further_sink]))
     if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
         raise RuntimeError("max flow failed")
     total = mf.optimal_flow()
+    max_flows = time.perf_counter()
 
-    caps[first_sink] = r1
-    caps[further_sink] = total - r1
+    caps = caps.copy()
+    caps[net.first_sink] = r1
+    caps[net.further_sink] = total - r1
     mcf = min_cost_flow.SimpleMinCostFlow()
-    mcf.add_arcs_with_capacity_and_unit_cost(
-        tails, heads, caps, np.asarray(net.costs, dtype=np.int64)
-    )
+    mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, net.costs)
     supplies = np.zeros(net.nodes, dtype=np.int64)
     supplies[SOURCE], supplies[SINK] = total, -total
     mcf.set_nodes_supplies(np.arange(net.nodes, dtype=np.int32), supplies)
     status = mcf.solve()
     if status != mcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow status {status}")
-    arc_ids = np.asarray([a for a, _, _ in pair_arcs], dtype=np.int32)
-    flows = mcf.flows(arc_ids) if len(arc_ids) else []
-    chosen = [Pair(vid, sid) for (_, vid, sid), f in zip(pair_arcs, flows, strict=True) if f > 0]
+    arc_ids = net.pair_arcs.astype(np.int32)
+    taken = mcf.flows(arc_ids) > 0 if len(arc_ids) else np.zeros(0, dtype=bool)
+    # pair arcs are in (volunteer id, slot id) order, so the pairs come out sorted
+    chosen = [
+        Pair(v, s)
+        for v, s in zip(net.pair_v[taken].tolist(), net.pair_s[taken].tolist(), strict=True)
+    ]
+    w3, w4 = net.weights
+    done = time.perf_counter()
     stats = {
         "nodes": net.nodes,
-        "arcs": len(net.tails),
-        "pair_arcs": len(pair_arcs),
+        "arcs": len(tails),
+        "pair_arcs": len(arc_ids),
         "build_s": round(built - started, 4),
-        "solve_s": round(time.perf_counter() - built, 4),
+        "solve_s": round(done - built, 4),
+        "max_flow_s": round(max_flows - built, 4),
+        "min_cost_flow_s": round(done - max_flows, 4),
         "max_flow": int(total),
         "first_seats_possible": int(r1),
         "flow_weights": {"kept": w3, "preference": w4, "fairness_cost": 1},
     }
-    return sorted(chosen), stats
+    return chosen, stats

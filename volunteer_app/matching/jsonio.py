@@ -22,7 +22,7 @@ def _minutes(text: str) -> int:
 
 
 def _pairs(items) -> list[list[int]]:
-    return [[p.volunteer, p.slot] for p in sorted(items)]
+    return sorted([p.volunteer, p.slot] for p in items)  # the order of Pair, as plain lists
 
 
 def _load_key(kind: str, key) -> str:
@@ -111,13 +111,13 @@ def problem_from_json(data: dict) -> Problem:
     volunteers = tuple(
         Volunteer(
             id=int(v["id"]),
-            interests=frozenset(int(c) for c in v.get("interests", ())),
+            interests=frozenset(map(int, v.get("interests", ()))),
             open_to_anything=bool(v.get("open_to_anything", False)),
             windows=tuple(
                 Window(int(w["weekday"]), _minutes(w["start"]), _minutes(w["end"]))
                 for w in v.get("windows", ())
             ),
-            centres=frozenset(int(c) for c in v.get("centres", ())),
+            centres=frozenset(map(int, v.get("centres", ()))),
             certificate_valid_until=date.fromisoformat(v["certificate_valid_until"])
             if v.get("certificate_valid_until")
             else None,
@@ -125,8 +125,8 @@ def problem_from_json(data: dict) -> Problem:
             cap_month=v.get("cap_month"),
             cap_week=v.get("cap_week"),
             cap_day=int(v.get("cap_day", 1)),
-            history_centres=frozenset(int(c) for c in v.get("history_centres", ())),
-            history_series=frozenset(int(c) for c in v.get("history_series", ())),
+            history_centres=frozenset(map(int, v.get("history_centres", ()))),
+            history_series=frozenset(map(int, v.get("history_series", ()))),
         )
         for v in data.get("volunteers", ())
     )

@@ -31,6 +31,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cached_property
 
 from .problem import Pair, Problem, Slot, Volunteer
 
@@ -192,15 +193,34 @@ class Context:
         self.open_seats = {
             sid: max(0, s.seats - self.fixed_on_slot[sid]) for sid, s in self.slots.items()
         }
-        self.day_of = {sid: s.start.date() for sid, s in self.slots.items()}
-        self.month_of = {sid: month_key(d) for sid, d in self.day_of.items()}
-        self.week_of = {sid: week_key(d) for sid, d in self.day_of.items()}
-        self._months = frozenset(month_key(s.start.date()) for s in self.slots.values())
-        self._used = {vid: self._used_of(vid) for vid in self.volunteers}
-        self._index = self._slot_index()
+        # per-person counts of load + fixed pairs, made when first asked for (the array pass
+        # of a solve reads only those of people with load or fixed pairs)
+        self._used = _Cache(self._used_of)
         self._eligible: dict[int, list[int]] | None = None
         self._capacity: dict[int, int] = {}
         self.previous_pairs = frozenset((p.volunteer, p.slot) for p in self.previous)
+
+    # --- per-slot indexes, made when first used (a solve's array pass needs none of them) --------
+
+    @cached_property
+    def day_of(self) -> dict[int, date]:
+        return {sid: s.start.date() for sid, s in self.slots.items()}
+
+    @cached_property
+    def month_of(self) -> dict[int, tuple[int, int]]:
+        return {sid: month_key(d) for sid, d in self.day_of.items()}
+
+    @cached_property
+    def week_of(self) -> dict[int, tuple[int, int]]:
+        return {sid: week_key(d) for sid, d in self.day_of.items()}
+
+    @cached_property
+    def _months(self) -> frozenset:
+        return frozenset(month_key(s.start.date()) for s in self.slots.values())
+
+    @cached_property
+    def _index(self):
+        return self._slot_index()
 
     # --- capacities ---------------------------------------------------------------------------
 
@@ -338,9 +358,11 @@ class Context:
 
     def fairness_base(self, v: Volunteer) -> int:
         """Slots the person already has in the months of this problem (fixed + outside load)."""
-        months = self._months
         load = self.problem.load.get(v.id, {}) if self.problem.load else {}
-        outside = sum(n for k, n in load.get("month", {}).items() if k in months)
+        outside = 0
+        if load.get("month"):
+            months = self._months
+            outside = sum(n for k, n in load["month"].items() if k in months)
         return outside + len(self.fixed_slots_of.get(v.id, ()))
 
     def fairness_costs(self, v: Volunteer, count: int) -> list[int]:
@@ -404,6 +426,18 @@ class Context:
         for vid in grouped:
             u5 += sum(self.fairness_costs(self.volunteers[vid], self.capacity_of(vid)))
         return Weights.of(q, r, u5)
+
+
+class _Cache(dict):
+    """A dict that makes a missing value with `make(key)` and keeps it."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
 
 
 def by_volunteer(pairs) -> dict[int, list[int]]:

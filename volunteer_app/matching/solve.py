@@ -20,13 +20,15 @@ def solve(problem: Problem, engine: str = "auto") -> Solution:
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    from .arrays import Columns  # numpy: the solve path only
+
     started = time.perf_counter()
     ctx = Context(problem)
-    pairs = ctx.eligible_pairs()
-    weights = ctx.weights()
+    columns = Columns(ctx)  # the eligibility pass, once: weights, network and engines read it
+    weights = columns.weights()
     prepared = time.perf_counter() - started
     notes: list[str] = []
-    stats: dict = {"eligible_pairs": len(pairs), "prepare_s": round(prepared, 4)}
+    stats: dict = {"eligible_pairs": len(columns), "prepare_s": round(prepared, 4)}
 
     wanted = engine
     if engine == "auto":
@@ -41,12 +43,16 @@ def solve(problem: Problem, engine: str = "auto") -> Solution:
         from .flow import NotNested, solve_flow
 
         try:
-            chosen, flow_stats = solve_flow(ctx)
+            chosen, flow_stats = solve_flow(ctx, columns)
             stats.update(flow_stats)
             status, gap = "optimal", 0.0
         except NotNested as exc:
             notes.append(f"caps do not nest ({exc}): solved with CP-SAT")
             wanted = used = "cpsat"
+    pairs = []
+    if wanted != "flow":  # CP-SAT and greedy read the pairs per volunteer from the context
+        columns.fill(ctx)
+        pairs = ctx.eligible_pairs()
     if wanted == "cpsat":
         from .cpsat import solve_cpsat
 
@@ -67,7 +73,8 @@ def solve(problem: Problem, engine: str = "auto") -> Solution:
         chosen = solve_greedy(ctx, pairs)
         status, gap = "heuristic", None
 
-    terms = ctx.terms(chosen)
+    # the flow's pairs are eligible pairs of the columns: their terms are sums over columns
+    terms = columns.terms(chosen) if used == "flow" else ctx.terms(chosen)
     objective = weights.objective(terms)
     if status == "optimal":
         bound, gap = objective, 0.0
@@ -77,7 +84,7 @@ def solve(problem: Problem, engine: str = "auto") -> Solution:
     stats["weights"] = weights.as_dict()
     stats["weight_bounds"] = weights.bounds
     return Solution(
-        pairs=tuple(sorted(chosen)),
+        pairs=tuple(sorted(chosen, key=_pair_key)),
         objective=objective,
         terms=terms,
         status=status,
@@ -88,6 +95,10 @@ def solve(problem: Problem, engine: str = "auto") -> Solution:
         notes=tuple(notes),
         stats=stats,
     )
+
+
+def _pair_key(pair) -> tuple[int, int]:
+    return (pair.volunteer, pair.slot)  # the order of Pair, without its dataclass __lt__
 
 
 def _start_solution(problem: Problem, ctx: Context, pairs) -> list:
