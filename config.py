@@ -131,6 +131,8 @@ class Config:
     # Calendar feeds per address: all feed URLs together (token guessing), and one URL.
     RATELIMIT_FEEDS = os.environ.get("RATELIMIT_FEEDS", "300 per minute")
     RATELIMIT_FEED_URL = os.environ.get("RATELIMIT_FEED_URL", "30 per minute")
+    # The JSON API (api/): per token, per address without one, over all its routes together.
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;3000 per hour")
     # Scanned check-in codes per address: the volunteers at a centre share its Wi-Fi.
     RATELIMIT_CHECKIN = os.environ.get("RATELIMIT_CHECKIN", "60 per minute")
     # Families' wishes, new suggestions and one-click support: per address generous (the
@@ -224,6 +226,8 @@ class Config:
     # Families' wishes that no coordinator approved or rejected: deleted (with the wisher's
     # address) this many days after they were written.
     RETENTION_UNREVIEWED_WISH_DAYS = _int("RETENTION_UNREVIEWED_WISH_DAYS", 60)
+    # API tokens (tokens/): revoked or expired tokens are deleted this many days later.
+    RETENTION_API_TOKEN_DAYS = _int("RETENTION_API_TOKEN_DAYS", 90)
     # Deleting one's account takes effect after this many days (0: at once); signing in or
     # the link in the confirmation mail cancels it (erasure/services.py, docs/privacy.md).
     DELETION_GRACE_DAYS = _int("DELETION_GRACE_DAYS", 14)
@@ -236,6 +240,8 @@ class Config:
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 2_000_000)
     IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 5000)
     IMPORT_INVITATION_DAYS = _int("IMPORT_INVITATION_DAYS", 14)
+    # API tokens: at most this many active tokens per person, centre or operator.
+    API_TOKENS_MAX_ACTIVE = _int("API_TOKENS_MAX_ACTIVE", 20)
 
     PROXY_COUNT = _int("PROXY_COUNT", 0)
     HSTS = False

@@ -123,9 +123,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int, workdir: Path):
+def gunicorn(env: dict[str, str], workers: int, workdir: Path, app_dir: Path = ROOT):
     """``gunicorn --workers N wsgi:app`` on a free port of 127.0.0.1; yields the port once
-    ``/healthz`` answers, and stops the server (SIGTERM, then SIGKILL) at the end."""
+    ``/healthz`` answers, and stops the server (SIGTERM, then SIGKILL) at the end.
+    ``app_dir``: the checkout whose ``wsgi.py`` it serves (another one to compare two)."""
     port = free_port()
     log = (workdir / "gunicorn.log").open("w")
     proc = subprocess.Popen(
@@ -141,7 +142,7 @@ def gunicorn(env: dict[str, str], workers: int, workdir: Path):
             "warning",
             "wsgi:app",
         ],
-        cwd=ROOT,
+        cwd=app_dir,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -1,4 +1,5 @@
-"""Calendar feeds: cold render of a 2,000-event feed, and the 304 path next to /healthz.
+"""Calendar feeds and public pages: cold render of a 2,000-event feed, and the 304 paths
+next to /healthz.
 
     .venv/bin/python benchmarks/feeds.py                    # SQLite, and PostgreSQL if reachable
     .venv/bin/python benchmarks/feeds.py --requests 2000 --no-postgres
@@ -9,9 +10,12 @@ coordinator's staff link. Then
 1. in-process, the cold render (rows -> bytes, nothing cached) of the family and the staff feed,
    the median of 5 runs;
 2. ``gunicorn -w 2`` on 127.0.0.1 with the production configuration: one cold HTTP request of
-   each feed (cache emptied), then a bounded load of ``/healthz``, the cached feed (200) and the
-   conditional request answered with 304 — same server, same run.
-Rate limits of the feed URLs are raised for the run (``RATELIMIT_FEEDS``/``RATELIMIT_FEED_URL``).
+   each feed (cache emptied), then a bounded load of ``/healthz``, the family feed answered
+   with 304, the cached feed (200), the centre's public page answered with 304 and rendered
+   (200, anonymous), and ``/healthz`` again — same server, same run. Each 304 path is printed
+   as a share of the bare route's throughput (the mean of the two ``/healthz`` runs).
+The load average is printed before and after. Rate limits of the feed URLs are raised for
+the run (``RATELIMIT_FEEDS``/``RATELIMIT_FEED_URL``).
 """
 
 from __future__ import annotations
@@ -140,16 +144,52 @@ def cold_render(env: dict[str, str], runs: int = 5) -> dict[str, float]:
                 ("family", lambda: content.family_feed(centre, [], "de", today())),
                 ("staff", lambda: content.staff_feed(centre, "de", today())),
             ):
-                times = []
+                times, cpu = [], []
                 for _ in range(runs):
                     feed = make()
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     data = feed.render()
                     times.append((time.perf_counter() - started) * 1000)
+                    cpu.append((time.process_time() - started_cpu) * 1000)
                 assert data.count(b"BEGIN:VEVENT") == EVENTS
                 result[name] = statistics.median(times)
+                result[name + "_cpu"] = statistics.median(cpu)
                 result[name + "_kb"] = len(data) / 1024
         return result
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def cpu_per_request(env: dict[str, str], rounds: int = 7, n: int = 200) -> dict[str, float]:
+    """In-process CPU milliseconds per request (median of ``rounds``, the routes taking
+    turns): ``/healthz``, the family feed's 304 and the centre page's 304. Steadier than
+    throughput on a shared machine, where other work moves req/s by tens of percent."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from config import config_from_env
+        from volunteer_app import create_app
+
+        client = create_app(config_from_env(), **_overrides(env)).test_client()
+        feed, page = "/zentren/bench/kalender.ics", "/zentren/bench"
+        feed_etag = client.get(feed).headers["ETag"]
+        page_etag = client.get(page).headers["ETag"]
+        calls = {
+            "healthz": lambda: client.get("/healthz"),
+            "feed 304": lambda: client.get(feed, headers={"If-None-Match": feed_etag}),
+            "page 304": lambda: client.get(page, headers={"If-None-Match": page_etag}),
+        }
+        times: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(rounds):
+            for name, call in calls.items():
+                for _ in range(20):
+                    call()
+                started = time.process_time()
+                for _ in range(n):
+                    call()
+                times[name].append((time.process_time() - started) / n * 1000)
+        return {name: statistics.median(values) for name, values in times.items()}
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -180,6 +220,7 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> tuple[l
     flask(["db", "upgrade"], env)
     family, staff = seed(env)
     figures = cold_render(env)
+    figures["cpu"] = cpu_per_request(env)
     results = []
     with gunicorn(env, args.workers, workdir) as port:
         for name, path in (("family", family), ("staff", staff)):
@@ -189,12 +230,22 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> tuple[l
             figures[f"{name}_cold_http"] = (time.perf_counter() - started) * 1000
             assert first.status == 200 and first.body.count(b"BEGIN:VEVENT") == EVENTS
         etag = request(port, "GET", family).headers["ETag"]
+        page = "/zentren/bench"
+        page_first = request(port, "GET", page)
+        assert page_first.status == 200 and "Set-Cookie" not in page_first.headers
+        page_etag = page_first.headers["ETag"]
 
         def not_modified(_n):
             return request(port, "GET", family, {"If-None-Match": etag}).status == 304
 
         def cached(_n):
             return get(port, family)[0] == 200
+
+        def page_not_modified(_n):
+            return request(port, "GET", page, {"If-None-Match": page_etag}).status == 304
+
+        def page_rendered(_n):
+            return get(port, page)[0] == 200
 
         def health(_n):
             return get(port, "/healthz")[0] == 200
@@ -203,6 +254,8 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> tuple[l
             ("health check", "/healthz", health),
             ("feed 304", family + " (If-None-Match)", not_modified),
             ("feed 200 cached", family, cached),
+            ("page 304", page + " (If-None-Match)", page_not_modified),
+            ("page 200", page, page_rendered),
             ("health check", "/healthz", health),
         ):
             for _ in range(20):
@@ -221,7 +274,7 @@ def main(argv=None) -> int:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
-    load_before = os.getloadavg()[0]
+    load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory(prefix="thekiz-feeds-") as tmp:
         workdir = Path(tmp)
@@ -231,14 +284,20 @@ def main(argv=None) -> int:
         if not args.no_postgres and not postgres_reachable(args.postgres_url):
             with postgres_database(args.postgres_url) as url:
                 rows.append(("postgres", *run_backend("postgres", url, workdir, args)))
+    load_after = os.getloadavg()
     print(
         f"\nFeeds benchmark: {EVENTS} events, gunicorn -w {args.workers}, {args.concurrency} client threads, on {HOST}"
     )
-    print(f"Machine: {machine()}; load average before: {load_before:.2f}\n")
+    print(
+        f"Machine: {machine()}; load average (1, 5, 15 min) before: "
+        f"{' '.join(f'{v:.2f}' for v in load_before)}, after: "
+        f"{' '.join(f'{v:.2f}' for v in load_after)}\n"
+    )
     for backend, results, figures in rows:
         print(
             f"[{backend}] cold render (median of 5, in-process): family {figures['family']:.0f} ms "
-            f"({figures['family_kb']:.0f} KiB), staff {figures['staff']:.0f} ms; first HTTP request "
+            f"wall / {figures['family_cpu']:.0f} ms CPU ({figures['family_kb']:.0f} KiB), staff "
+            f"{figures['staff']:.0f} ms wall / {figures['staff_cpu']:.0f} ms CPU; first HTTP request "
             f"(render + store): family {figures['family_cold_http']:.0f} ms, staff {figures['staff_cold_http']:.0f} ms"
         )
         for r in results:
@@ -246,6 +305,20 @@ def main(argv=None) -> int:
                 f"  {r.route:16} {r.requests:>6} req {r.errors:>3} err {r.rps:>8.1f} req/s "
                 f"p50 {r.p50_ms:>6.1f} ms p95 {r.p95_ms:>6.1f} ms"
             )
+        bare = statistics.mean(r.rps for r in results if r.route == "health check")
+        shares = ", ".join(
+            f"{r.route} {r.rps / bare:.2f}" for r in results if r.route.endswith("304")
+        )
+        print(f"  share of /healthz's throughput ({bare:.0f} req/s): {shares}")
+        cpu = figures["cpu"]
+        print(
+            "  in-process CPU per request (median of 7 x 200): "
+            + ", ".join(f"{name} {ms:.3f} ms" for name, ms in cpu.items())
+            + "; /healthz's share: "
+            + ", ".join(
+                f"{name} {cpu['healthz'] / ms:.2f}" for name, ms in cpu.items() if name != "healthz"
+            )
+        )
     return 0
 
 

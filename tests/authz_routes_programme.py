@@ -18,4 +18,11 @@ def routes(m) -> dict:
             get=m.everyone(m.OK),
             params=_activity_a,
         ),
+        # Public and framed by the centre's own website: the same page for every role (no
+        # session is read, so nobody is "logged in" on it).
+        "programme.embed": m.Route(
+            "/zentren/<slug>/einbetten",
+            get=m.everyone(m.OK),
+            params=lambda world: {"slug": world.centre_a.slug},
+        ),
     }

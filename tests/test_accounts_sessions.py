@@ -66,7 +66,8 @@ def test_session_older_than_the_absolute_limit_is_logged_out(app, client, conn):
     assert response.status_code == 302
     with client.session_transaction() as sess:
         assert "_user_id" not in sess
-        assert sess.get("lang") == "en"
+    # The language outlives the session, in its own cookie (i18n.LANG_COOKIE).
+    assert client.get_cookie("lang").value == "en"
 
 
 def test_idle_session_expires(app, client, conn, monkeypatch):

@@ -84,7 +84,7 @@ def _with_csrf(app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     client = app.test_client()
     html = client.get(URL).get_data(as_text=True)
-    return client, re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return client, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def test_a_first_visit_is_limited_by_its_session(limits, centre, monkeypatch):

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING
 
 from config import Config, config_from_env
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Application factory: config -> extensions -> db -> blueprints -> errors -> cli."""
+    # Flask is imported here, not at the top: `python -m volunteer_app.matching` (and any other
+    # engine-only use of the package) then does not pay for importing Flask and Werkzeug.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     config_class = config_class or config_from_env()
     config_class.check()
     app = Flask(
@@ -36,10 +43,12 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.common.forms import field_attrs
 
     app.jinja_env.globals["field_attrs"] = field_attrs
-    from volunteer_app.common.urls import base_url, external_url
+    from volunteer_app.common.urls import base_url, external_url, url_pattern
 
     # Absolute links in pages and mails: the configured BASE_URL, never the Host header.
     app.jinja_env.globals.update(base_url=base_url, external_url=external_url)
+    # Per-row links built from one url_for per page (common/urls.py).
+    app.jinja_env.globals["url_pattern"] = url_pattern
     db.init_app(app)
     security.init_app(app)
 
@@ -66,6 +75,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from volunteer_app.reports.views import bp as reports_bp
     from volunteer_app.rooms.views import bp as rooms_bp
     from volunteer_app.signups.views import bp as signups_bp
+    from volunteer_app.tokens.views import bp as tokens_bp
     from volunteer_app.volunteers.views import bp as volunteers_bp
     from volunteer_app.wishes.views import bp as wishes_bp
 
@@ -95,12 +105,18 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         recognition_bp,
         allowances_bp,
         imports_bp,
+        tokens_bp,
     ):
         app.register_blueprint(feature_bp)
 
     from volunteer_app.common import handlers
 
     handlers.init_app(app)
+
+    from volunteer_app import api
+
+    # After the error handlers: under /api/ they answer problems (api/problems.py).
+    api.init_app(app)
 
     from volunteer_app import cli
 

@@ -6,6 +6,13 @@ run once more on a new connection (``ReconnectingPool``). ``database_unavailable
 an error that means "the database cannot be reached right now" (down, restarting, the
 connection lost, the pool exhausted) from one that means "this statement was wrong"; the
 error pages answer the first with 503 and the job consumer waits (docs/operations.md).
+
+SQLite connections are not pooled but kept: each worker thread opens one with its first
+query and keeps it for the next requests (``SqliteDatabase`` keeps one per thread), so
+the pragmas are set once per connection rather than once per request. The end of every
+request rolls back a transaction it left open (``_end_sqlite_request``), and a forked
+process (a gunicorn worker) forgets the connections it inherited and opens its own
+(``_forget_inherited_connections``).
 """
 
 from __future__ import annotations
@@ -188,6 +195,53 @@ def is_sqlite() -> bool:
     return isinstance(db.obj, pw.SqliteDatabase)
 
 
+class Prepared:
+    """A read whose SQL is generated once per process (and kind of database); each call
+    only supplies new parameters. For the few reads that run on (nearly) every request or
+    every sign-up, where peewee building the SQL text of a wide join costs more CPU than
+    the database spends answering it.
+
+        _USER = Prepared(lambda user_id: User.select().where(User.id == user_id))
+        user = _USER.first(42)
+
+    ``build`` is called once with integer stand-ins (see ``_STAND_INS``) for the arguments;
+    each must become one parameter of the SQL (an id compared with a column, say), which is
+    then replaced by the argument. Rows come back as the built query returns them (joined
+    models included), counted and guarded like any other statement.
+    """
+
+    # Integers no id or constant of the app takes, one per argument.
+    _STAND_INS = (-918_273_645, -918_273_646, -918_273_647, -918_273_648)
+
+    def __init__(self, build):
+        self._build = build
+        self._compiled: dict[type, tuple] = {}
+
+    def _compile(self, arity: int) -> tuple:
+        kind = type(db.obj)
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            stand_ins = self._STAND_INS[:arity]
+            query = self._build(*stand_ins)
+            sql, params = query.sql()
+            if any(params.count(value) != 1 for value in stand_ins):
+                raise ValueError("each argument must become exactly one parameter of the SQL")
+            positions = [params.index(value) for value in stand_ins]
+            compiled = self._compiled[kind] = (query, sql, tuple(params), positions)
+        return compiled
+
+    def rows(self, *args: int) -> list:
+        query, sql, params, positions = self._compile(len(args))
+        values = list(params)
+        for position, value in zip(positions, args, strict=True):
+            values[position] = int(value)
+        return list(query._get_cursor_wrapper(db.execute_sql(sql, values)))
+
+    def first(self, *args: int):
+        found = self.rows(*args)
+        return found[0] if found else None
+
+
 def write_transaction():
     """A write transaction that is correct on both backends.
 
@@ -211,14 +265,72 @@ def init_app(app) -> None:
     def _note_connection():
         # The connection opens with the request's first query (peewee connects on demand),
         # so that a request without one (the health check while the database is down, a
-        # static file) needs none. Only a connection this request opened is closed at its
-        # end: tests and CLI commands may already hold one.
+        # static file) needs none. Only a connection this request opened is given back at
+        # its end: tests and CLI commands may already hold one. A SQLite connection stays
+        # open for the thread's next request; only what the request left open is ended.
         g.db_was_closed = db.is_closed()
+        g.db_outer_transaction = not g.db_was_closed and db.in_transaction()
 
     @app.teardown_request
     def _close(exc):
-        if g.pop("db_was_closed", False) and not db.is_closed():
+        opened_here = g.pop("db_was_closed", False)
+        outer_transaction = g.pop("db_outer_transaction", False)
+        if db.is_closed():
+            return
+        if is_sqlite():
+            if not outer_transaction:
+                _end_sqlite_request()
+        elif opened_here:
             close_or_discard()
+
+
+def _end_sqlite_request() -> None:
+    """Keep this thread's SQLite connection for its next request, but never with a
+    transaction open: one the request left open (an error between ``BEGIN`` and the end
+    of its block, a ``BEGIN`` never ended) is rolled back. A connection that cannot be
+    rolled back is closed; the next request opens a new one."""
+    database = db.obj
+    conn = database._state.conn
+    if not database.in_transaction() and not conn.in_transaction:
+        return
+    log.warning("A request left a database transaction open; it is rolled back.")
+    try:
+        conn.rollback()
+    except Exception:
+        log.warning("The rollback failed; the connection is closed.", exc_info=True)
+        database._state.transactions = []
+        close_or_discard()
+        return
+    # peewee's stack of open transactions and savepoints: all of them ended with the rollback.
+    database._state.transactions = []
+    database._state.commit_callbacks = []
+
+
+# Connections a forked process inherited: kept referenced so that they are never closed
+# there (closing a SQLite connection in a child can delete the parent's WAL files; closing
+# a PostgreSQL one would end the parent's session on the shared socket).
+_INHERITED: list = []
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child (a gunicorn worker of a master that had connected, as with
+    ``--preload``): forget the parent's open connections without closing them, so that
+    the child opens its own with its first query (and sets the pragmas on it)."""
+    database = db.obj
+    if database is None:
+        return
+    state = database._state
+    if state.conn is not None:
+        _INHERITED.append(state.conn)
+    state.reset()
+    if isinstance(database, PooledPostgresqlDatabase):
+        _INHERITED.extend(database._in_use.values())
+        _INHERITED.extend(database._connections)
+        database._in_use = {}
+        database._connections = []
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 @contextlib.contextmanager

@@ -8,15 +8,27 @@ Family and volunteer pages speak every language in ``LANGUAGES``; staff pages on
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from fnmatch import fnmatch
 from functools import lru_cache
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, has_request_context, request, session
+from babel.dates import (
+    DateTimePattern,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+    match_skeleton,
+    parse_pattern,
+)
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from markupsafe import Markup, escape
 
+from volunteer_app.common.security import is_frameable
 from volunteer_app.extensions import babel
 
 #: Each language named in itself, for the switch on every page.
@@ -36,6 +48,15 @@ ENDONYMS = {
 FAMILY_ENDPOINTS = (
     "accounts.*",
     "allowances.mine",
+    "api.cancel_signup",
+    "api.centre",
+    "api.centres",
+    "api.me",
+    "api.my_hours",
+    "api.my_signups",
+    "api.programme",
+    "api.programme_html",
+    "api.sign_up",
     "allowances.my_statement",
     "centres.list_centres",
     "centres.show_centre",
@@ -72,6 +93,8 @@ FAMILY_ENDPOINTS = (
     "recognition.forget_birth_year",
     "recognition.my_certificate",
     "signups.*",
+    "tokens.my_tokens",
+    "tokens.revoke_my_token",
     "volunteers.*",
     "wishes.centre_wishes",
     "wishes.support",
@@ -132,6 +155,8 @@ SURFACE = (
     "templates/recognition/mine.html",
     "templates/recognition/zertifikat.html",
     "templates/signups/*.html",
+    "templates/tokens/_macros.html",
+    "templates/tokens/mine.html",
     "templates/volunteers/*.html",
     "templates/wishes/_macros.html",
     "templates/wishes/_realised_section.html",
@@ -139,6 +164,12 @@ SURFACE = (
     "templates/emails/*.txt",
     "templates/emails/*.html",
     "volunteer_app/accounts/*.py",
+    "volunteer_app/api/auth.py",
+    "volunteer_app/api/paging.py",
+    "volunteer_app/api/problems.py",
+    "volunteer_app/api/schemas.py",
+    "volunteer_app/api/services.py",
+    "volunteer_app/api/views.py",
     "volunteer_app/allowances/limits.py",
     "volunteer_app/checkin/forms.py",
     "volunteer_app/checkin/services.py",
@@ -161,6 +192,7 @@ SURFACE = (
     "volunteer_app/recognition/services.py",
     "volunteer_app/recognition/views.py",
     "volunteer_app/signups/*.py",
+    "volunteer_app/tokens/*.py",
     "volunteer_app/volunteers/*.py",
     "volunteer_app/wishes/forms.py",
     "volunteer_app/wishes/views.py",
@@ -192,16 +224,36 @@ def parse_code(value: str | None) -> str | None:
     return None
 
 
+#: Where the JSON API lives (volunteer_app/api/).
+API_PREFIX = "/api/"
+
+
+def is_api_request() -> bool:
+    """A call of the JSON API: no session, no cookies, its own errors (api/problems.py). The
+    API's reference page (``api.docs``) is a page like any other."""
+    return (
+        has_request_context()
+        and request.path.startswith(API_PREFIX)
+        and request.endpoint != "api.docs"
+    )
+
+
+@lru_cache(maxsize=1024)
 def is_family_endpoint(endpoint: str | None) -> bool:
+    # Cached: asked for every template rendered (the language switch), and the endpoints
+    # are the app's own, a few hundred names.
     return endpoint is None or any(fnmatch(endpoint, pattern) for pattern in FAMILY_ENDPOINTS)
+
+
+@lru_cache(maxsize=1024)
+def _german_only(endpoint: str) -> bool:
+    return any(fnmatch(endpoint, pattern) for pattern in GERMAN_ONLY_ENDPOINTS)
 
 
 def languages_here() -> tuple[str, ...]:
     """The languages the current page is written in."""
     config = current_app.config
-    if has_request_context() and any(
-        fnmatch(request.endpoint or "", pattern) for pattern in GERMAN_ONLY_ENDPOINTS
-    ):
+    if has_request_context() and _german_only(request.endpoint or ""):
         return ("de",)
     if not has_request_context() or is_family_endpoint(request.endpoint):
         return config["LANGUAGES"]
@@ -209,16 +261,24 @@ def languages_here() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
-    """``?lang=``, then the person's choice (session, then account), then the browser."""
+    """``?lang=``, then the person's choice (session, then account, then the language
+    cookie: ``LANG_COOKIE``), then the browser."""
     from flask_login import current_user
 
     config = current_app.config
     if not has_request_context():
         return config["BABEL_DEFAULT_LOCALE"]
     allowed = languages_here()
-    wanted = [parse_code(request.args.get("lang")), session.get("lang")]
-    if current_user and current_user.is_authenticated:
-        wanted.append(current_user.locale)
+    wanted = [parse_code(request.args.get("lang"))]
+    # A page other sites frame, and the JSON API, have no session: the address and the
+    # browser (Accept-Language) choose.
+    if not is_frameable() and not is_api_request():
+        # Kept through a logout earlier in this request (its messages are in that language).
+        wanted.append(g.get("keep_language"))
+        wanted.append(session.get("lang"))
+        if current_user and current_user.is_authenticated:
+            wanted.append(current_user.locale)
+        wanted.append(parse_code(request.cookies.get(LANG_COOKIE)))
     for code in wanted:
         if code in allowed:
             return code
@@ -229,11 +289,50 @@ def select_locale() -> str:
     return parse_code(browser) or config["BABEL_DEFAULT_LOCALE"]
 
 
+#: The language chosen without logging in (the switch, or ``?lang=``): a cookie of its own,
+#: not the session, so that a page without a form sets no session cookie and shared caches
+#: may keep it (docs/deployment.md). Logged in, the account keeps the choice as well.
+LANG_COOKIE = "lang"
+LANG_COOKIE_DAYS = 365
+
+
+def keep_language(code: str) -> None:
+    """Set the language cookie to ``code`` with this request's answer."""
+    g.keep_language = code
+
+
+def _language_cookie(response):
+    code = g.pop("keep_language", None)
+    if code and request.cookies.get(LANG_COOKIE) != web_code(code):
+        response.set_cookie(
+            LANG_COOKIE,
+            web_code(code),
+            max_age=LANG_COOKIE_DAYS * 24 * 3600,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        # An answer that sets a cookie is this browser's own.
+        if "public" in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 def remember_query_language() -> None:
-    """``?lang=`` on a page is kept for the pages that follow (not on calendar feeds)."""
+    """``?lang=`` on a page is kept for the pages that follow (not on calendar feeds, nor on
+    a page other sites frame, which has no session): in the language cookie, and for a
+    logged-in person in the session too."""
     code = parse_code(request.args.get("lang"))
     feed = request.endpoint in ("feeds.family_feed", "feeds.private_feed")
-    if code and request.method == "GET" and not feed and session.get("lang") != code:
+    if is_frameable() or is_api_request():
+        return
+    if not code or request.method != "GET" or feed:
+        return
+    from flask_login import current_user
+
+    keep_language(code)
+    # A session that has one anyway (logged in, or holding an older choice) keeps it too.
+    if session.get("lang") != code and (current_user.is_authenticated or "lang" in session):
         session["lang"] = code
 
 
@@ -282,6 +381,121 @@ def here_without_lang() -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+# --- Dates and times: Flask-Babel's text, with the patterns looked up once ----------------------
+#
+# Flask-Babel's ``format_date`` & co. look up the locale, the time zone, the app's format
+# settings and the locale's pattern on every call: on a page of 300 dates most of its time.
+# These give the same text byte for byte (tests/test_i18n_dates.py compares them with
+# Flask-Babel in every language, for every format the pages use, across clock changes): the
+# pattern is found once per (locale, format), and for patterns without a time-zone field the
+# text once per (locale, format, wall-clock value), in bounded caches. The zone is
+# ``BABEL_DEFAULT_TIMEZONE``, as for Flask-Babel, and ``force_locale`` (mails) is honoured.
+
+_NAMED = ("short", "medium", "long", "full")
+_FIELD = re.compile(r"%\((\w+)\)s")
+_DATE_FIELDS = frozenset("GyYuUrQqMLlwWdDFgEec")
+_ZONE_FIELDS = frozenset("zZOvVXx")
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _wall(value: dt.datetime) -> dt.datetime:
+    """A datetime (naive: UTC) as an aware one in the display zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+def _scope(pattern: DateTimePattern) -> str:
+    """``date`` (date fields only), ``wall`` (no time-zone field) or ``zone``."""
+    chars = {name[0] for name in _FIELD.findall(pattern.format)}
+    if chars & _ZONE_FIELDS:
+        return "zone"
+    return "date" if chars <= _DATE_FIELDS else "wall"
+
+
+@lru_cache(maxsize=1024)
+def _pattern(locale: Locale, kind: str, fmt: str) -> tuple[DateTimePattern, str]:
+    """The locale's pattern of ``kind`` (date, time, skeleton, pattern) and its scope."""
+    if kind == "skeleton":
+        skeletons = locale.datetime_skeletons
+        pattern = parse_pattern(
+            skeletons[fmt if fmt in skeletons else match_skeleton(fmt, skeletons)]
+        )
+    elif kind in ("date", "time") and fmt in _NAMED:
+        getter = get_date_format if kind == "date" else get_time_format
+        pattern = parse_pattern(getter(fmt, locale=locale))
+    else:
+        pattern = parse_pattern(fmt)
+    return pattern, _scope(pattern)
+
+
+@lru_cache(maxsize=64)
+def _datetime_frame(locale: Locale, fmt: str) -> str:
+    """How a named datetime format joins the date ``{1}`` and the time ``{0}`` (as Babel)."""
+    return get_datetime_format(fmt, locale=locale).replace("'", "")
+
+
+@lru_cache(maxsize=16384)
+def _applied(pattern: DateTimePattern, value, locale: Locale) -> str:
+    """``pattern`` applied to a date or to a naive wall-clock datetime or time."""
+    return pattern.apply(value, locale)
+
+
+def _format(kind: str, fmt: str, wall, locale: Locale, reference: dt.date | None = None) -> str:
+    """``wall``: a date, or an aware datetime or time in the display zone."""
+    pattern, scope = _pattern(locale, kind, fmt)
+    if scope == "zone":
+        return pattern.apply(wall, locale, reference_date=reference)
+    if scope == "date" and isinstance(wall, dt.datetime):
+        return _applied(pattern, wall.date(), locale)
+    if isinstance(wall, dt.datetime | dt.time):
+        wall = wall.replace(tzinfo=None)
+    return _applied(pattern, wall, locale)
+
+
+def berlin_date(value, fmt: str = "medium") -> str:
+    """``flask_babel.format_date(value, fmt)``: a datetime's day in the display zone."""
+    if not isinstance(value, dt.date) or fmt is None:
+        return format_date(value, fmt)
+    if isinstance(value, dt.datetime):
+        value = _wall(value).date()
+    return _format("date", fmt, value, get_locale())
+
+
+def berlin_time(value, fmt: str = "short") -> str:
+    """``flask_babel.format_time(value, fmt)`` (a datetime; anything else goes to Flask-Babel)."""
+    if not isinstance(value, dt.datetime) or fmt is None:
+        return format_time(value, fmt)
+    return _format("time", fmt, _wall(value).timetz(), get_locale(), value.date())
+
+
+def berlin_datetime(value, fmt: str = "medium") -> str:
+    """``flask_babel.format_datetime(value, fmt)`` (a datetime; anything else: Flask-Babel)."""
+    if not isinstance(value, dt.datetime) or fmt is None:
+        return format_datetime(value, fmt)
+    locale = get_locale()
+    wall = _wall(value)
+    if fmt not in _NAMED:
+        return _format("pattern", fmt, wall, locale)
+    time_text = _format("time", fmt, wall.timetz(), locale, wall.date())
+    date_text = _format("date", fmt, wall.date(), locale)
+    return _datetime_frame(locale, fmt).replace("{0}", time_text).replace("{1}", date_text)
+
+
+def berlin_skeleton(skeleton: str, value) -> str:
+    """``babel.dates.format_skeleton(skeleton, value, locale=get_locale())`` with a datetime
+    (naive: UTC) shown in the display zone and a date as it is ("MMMEd": "Di., 14. Juli")."""
+    if isinstance(value, dt.datetime):
+        value = _wall(value)
+    else:
+        value = dt.datetime.combine(value, dt.time(), dt.UTC)
+    return _format("skeleton", skeleton, value, get_locale())
+
+
 def init_app(app) -> None:
     babel.init_app(
         app,
@@ -289,11 +503,12 @@ def init_app(app) -> None:
         timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
     )
     app.before_request(remember_query_language)
-    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
-    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.after_request(_language_cookie)
+    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": berlin_datetime(v, fmt) if v else ""
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": berlin_date(v, fmt) if v else ""
     # A time is one unit: "3:30 م" must not break between the number and its suffix.
     app.jinja_env.filters["time"] = lambda v, fmt="short": (
-        format_time(v, fmt).replace(" ", "\u00a0") if v else ""
+        berlin_time(v, fmt).replace(" ", "\u00a0") if v else ""
     )
 
     app.jinja_env.globals.update(

@@ -32,8 +32,10 @@ from volunteer_app.proposals.models import MODELS as proposals
 from volunteer_app.recognition.models import MODELS as recognition
 from volunteer_app.reports.models import MODELS as reports
 from volunteer_app.retention.models import MODELS as retention
+from volunteer_app.revisions.models import MODELS as revisions
 from volunteer_app.rooms.models import MODELS as rooms
 from volunteer_app.signups.models import MODELS as signups
+from volunteer_app.tokens.models import MODELS as tokens
 from volunteer_app.volunteers.models import MODELS as volunteers
 from volunteer_app.wishes.models import MODELS as wishes
 
@@ -62,6 +64,8 @@ FEATURE_MODELS: tuple[list, ...] = (
     privacy,
     erasure,
     retention,
+    tokens,
+    revisions,
 )
 
 

@@ -12,7 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from volunteer_app.accounts.models import User
+from volunteer_app.db import Prepared
 from volunteer_app.extensions import login_manager
+from volunteer_app.i18n import keep_language
 
 # Endpoints a half-logged-in user (password ok, second factor not yet) may reach.
 MFA_OPEN_ENDPOINTS = {
@@ -28,13 +30,17 @@ MFA_OPEN_ENDPOINTS = {
 }
 
 
+# Every logged-in request loads its user: the SQL is built once (db.Prepared).
+_USER_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id).limit(1))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The id carries an HMAC of the user's session token, so a changed token (or a changed
     SECRET_KEY) ends every old session, and the database alone cannot make a valid id."""
     try:
         pk, _mac = user_id.split(":", 1)
-        user = User.get_or_none(User.id == int(pk))
+        user = _USER_BY_ID.first(int(pk))
     except (ValueError, TypeError):
         return None
     if user is None or not user.is_active:
@@ -80,13 +86,13 @@ def refresh_login(user: User) -> None:
 
 
 def end_session() -> None:
-    """Log out and forget everything but the chosen language."""
+    """Log out and forget everything; the chosen language stays in the language cookie (not
+    the session: a logged-out visitor's pages set no session cookie)."""
     lang = session.get("lang")
     logout_user()
     session.clear()
-    session.permanent = True
     if lang:
-        session["lang"] = lang
+        keep_language(lang)
 
 
 def mark_second_factor_done() -> None:

@@ -198,10 +198,12 @@ def series_of(activity: Activity) -> list[Series]:
     )
 
 
-def upcoming_slots(activity: Activity, since: dt.date | None = None) -> list[Slot]:
-    """Slots from ``since`` (default today, Berlin) on, cancelled ones included (one query)."""
+def upcoming_slots(activity: Activity, since: dt.date | None = None) -> pw.ModelSelect:
+    """Slots from ``since`` (default today, Berlin) on, cancelled ones included, by start:
+    the select, for the caller to page through (``coordination.queries.paginate``: one
+    query per page)."""
     start = _utc_day_start(since or today())
-    return list(
+    return (
         Slot.select()
         .where((Slot.activity == activity.id) & (Slot.starts_at >= start))
         .order_by(Slot.starts_at, Slot.id)

@@ -20,6 +20,7 @@ from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
+from volunteer_app.coordination.queries import paginate
 
 # No url_prefix: centre pages live under /zentren/<slug>/…, slot pages under /termine/….
 bp = Blueprint("activities", __name__)
@@ -29,6 +30,9 @@ bp.add_app_template_global(queries.category_label, "category_label")
 # with ``texts.texts_for`` (no query).
 bp.add_app_template_global(texts.pick, "activity_text")
 bp.add_app_template_global(texts.language_name, "language_name")
+
+#: The activity's page lists its upcoming dates this many at a time ("Later dates").
+SLOTS_PER_PAGE = 50
 
 
 def _managed_activity(slug: str, activity_id: int):
@@ -49,6 +53,16 @@ def _activity_form(centre, **kwargs) -> ActivityForm:
         staff=queries.staff_choices(centre, current_user),
         **kwargs,
     )
+
+
+def _pager_args(*taken: str) -> dict[str, str]:
+    """This address's query arguments for the page links (filters stay as they are), except
+    the ``taken`` ones (the page number, the route's own) and url_for's own names."""
+    return {
+        k: v
+        for k, v in request.args.items()
+        if k not in taken and k != "endpoint" and not k.startswith("_")
+    }
 
 
 def _to_activity(activity):
@@ -129,12 +143,17 @@ def create_activity(slug: str):
 @login_required
 def show_activity(slug: str, activity_id: int):
     activity = _managed_activity(slug, activity_id)
+    number = request.args.get("seite", 1, type=int)
+    dates = paginate(queries.upcoming_slots(activity), number, SLOTS_PER_PAGE)
+    if dates.number > 1 and not dates.items:  # past the last page (dates went by): the first
+        return redirect(url_for(".show_activity", slug=slug, activity_id=activity_id))
     return render_template(
         "activities/show.html",
         centre=activity.centre,
         activity=activity,
         schedules=queries.schedules_for_page(activity, schedules.horizon()),
-        slots=queries.upcoming_slots(activity),
+        dates=dates,
+        pager_args=_pager_args("seite", "slug", "activity_id"),
         horizon_days=schedules.horizon_days(),
         other_texts=texts.texts_of(activity.id),
     )

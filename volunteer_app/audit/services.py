@@ -29,6 +29,9 @@ ACTIONS = (
     "zertifikat.signed",
     "card.recorded",
     "card.deleted",
+    "token.created",
+    "token.revoked",
+    "api.change",
 )
 
 

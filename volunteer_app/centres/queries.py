@@ -30,6 +30,12 @@ def _with_operator():
     )
 
 
+def centres_with_operator() -> pw.ModelSelect:
+    """Every centre with its operator, unordered: for callers that add their order and page
+    through it (the JSON API, api/)."""
+    return _with_operator()
+
+
 def centres_overview() -> list[Centre]:
     """All centres with their operator, by town then name (one query)."""
     return list(_with_operator().order_by(Centre.town, Centre.name))

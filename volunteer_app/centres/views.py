@@ -21,9 +21,11 @@ from volunteer_app.common.errors import DomainError, InvalidToken, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.db import utcnow
 from volunteer_app.partners import queries as partners_queries
+from volunteer_app.programme import embed
 from volunteer_app.programme import queries as programme_queries
 from volunteer_app.programme.forms import ProgrammeArgs
 from volunteer_app.programme.weeks import berlin_today
+from volunteer_app.revisions.conditional import public_page
 from volunteer_app.wishes import queries as wishes_queries
 
 # No url_prefix: the invitation link lives at /einladung/…, beside /zentren/….
@@ -45,6 +47,7 @@ def _render_edit(centre, form, day_form):
         day_form=day_form,
         closures=queries.closure_ranges(closing_days),
         remove_form=RemoveClosingDayForm(formdata=None),
+        embed_code=embed.codes(centre, request.args.get("sprache")),
     )
 
 
@@ -59,6 +62,7 @@ def list_centres():
 
 
 @bp.get("/zentren/<slug>")
+@public_page
 def show_centre(slug: str):
     """The centre's public page: the families' programme week by week, then the centre."""
     centre = queries.centre_by_slug(slug) or abort(404)

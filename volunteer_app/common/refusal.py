@@ -136,6 +136,10 @@ def _check_csrf():
     g.refusal_guards_done = True  # every other before-request hook has let it pass
     if not current_app.config["WTF_CSRF_ENABLED"]:
         return None
+    from volunteer_app.i18n import is_api_request
+
+    if is_api_request():
+        return None  # the JSON API ignores cookies: only a bearer token authorises (api/auth.py)
     from volunteer_app.extensions import csrf
 
     try:

@@ -46,6 +46,40 @@ def external_url(endpoint: str, **values) -> str:
     return base_url() + adapter.build(endpoint, values, force_external=False)
 
 
+#: Stands for the id while a pattern is built: digits that no other part of a URL has.
+_PLACEHOLDER = 987654321
+
+
+class UrlPattern:
+    """``url_for(endpoint, **values, <key>=id)`` for many ids, built once: the URL is made
+    with a placeholder id and the id written in its place, which gives the same text as
+    ``url_for`` (ids are plain decimal digits in every route). On a page of 300 rows this
+    replaces 300 calls of ``url_for``. In templates: ``{% set roster_url =
+    url_pattern("coordination.roster", "slot_id") %}`` … ``{{ roster_url(slot.id) }}``."""
+
+    __slots__ = ("_after", "_before", "_endpoint", "_key", "_values")
+
+    def __init__(self, endpoint: str, key: str, **values):
+        self._endpoint, self._key, self._values = endpoint, key, values
+        built = url_for(endpoint, **values, **{key: _PLACEHOLDER})
+        before, found, after = built.partition(str(_PLACEHOLDER))
+        if not found or str(_PLACEHOLDER) in after:  # not where we can tell: url_for per id
+            self._before = None
+        else:
+            self._before, self._after = before, after
+
+    def __call__(self, row_id: int) -> str:
+        if self._before is None or type(row_id) is not int:
+            return url_for(self._endpoint, **self._values, **{self._key: row_id})
+        return f"{self._before}{row_id}{self._after}"
+
+
+def url_pattern(endpoint: str, key: str = "id", **values) -> UrlPattern:
+    """A ``UrlPattern``: ``url_pattern("activities.edit_slot", "slot_id")(7)`` equals
+    ``url_for("activities.edit_slot", slot_id=7)``."""
+    return UrlPattern(endpoint, key, **values)
+
+
 class IdConverter(IntegerConverter):
     """``<int:…>`` in every route is a row id: 1 to ``MAX_ID`` in ASCII digits. Anything else
     (a number past the database's integer, 0, other scripts' digits) does not match the

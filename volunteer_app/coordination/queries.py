@@ -120,18 +120,8 @@ def dashboard(centre_id: int, first_day: dt.date, days: int = DASHBOARD_DAYS) ->
     """The centre's slots of ``days`` Berlin days from ``first_day`` on: unfilled ones first,
     then by time; with pending and waitlist counts (one query)."""
     start, end = berlin_days(first_day, days)
-    query = (
-        Slot.select(
-            Slot,
-            Activity,
-            Category,
-            _signup_count("pending").alias("pending_count"),
-            _signup_count("waitlisted").alias("waitlist_count"),
-        )
-        .join(Activity)
-        .join(Category)
-        .where((Activity.centre == centre_id) & (Slot.starts_at >= start) & (Slot.starts_at < end))
-        .order_by(_unfilled_first(), Slot.starts_at, Activity.title, Slot.id)
+    query = slots_with_fill(centre_id, start, end).order_by(
+        _unfilled_first(), Slot.starts_at, Activity.title, Slot.id
     )
     lines = [
         SlotLine(
@@ -143,6 +133,24 @@ def dashboard(centre_id: int, first_day: dt.date, days: int = DASHBOARD_DAYS) ->
         for slot in query
     ]
     return Dashboard(lines, first_day, first_day + dt.timedelta(days=days - 1))
+
+
+def slots_with_fill(centre_id: int, start: dt.datetime, end: dt.datetime) -> pw.ModelSelect:
+    """The centre's slots starting in [start, end) (naive UTC), cancelled ones included, with
+    activity and category and the dashboard's ``pending_count`` and ``waitlist_count``;
+    unordered, for callers that page through it (the JSON API, api/). One query."""
+    return (
+        Slot.select(
+            Slot,
+            Activity,
+            Category,
+            _signup_count("pending").alias("pending_count"),
+            _signup_count("waitlisted").alias("waitlist_count"),
+        )
+        .join(Activity)
+        .join(Category)
+        .where((Activity.centre == centre_id) & (Slot.starts_at >= start) & (Slot.starts_at < end))
+    )
 
 
 ATTENDANCE_LOOKBACK_DAYS = 30

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from babel.dates import format_skeleton
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, format_decimal, format_time, get_locale, ngettext
+from flask_babel import force_locale, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -29,6 +28,7 @@ from volunteer_app.coordination import queries
 from volunteer_app.coordination.export import roster_csv
 from volunteer_app.coordination.forms import AssignForm, AttendanceForm, CapacityForm, SearchForm
 from volunteer_app.db import utcnow
+from volunteer_app.i18n import berlin_skeleton, berlin_time
 from volunteer_app.reports import queries as reports
 from volunteer_app.retention import services as retention
 from volunteer_app.signups import services as signups
@@ -58,13 +58,13 @@ def _page_number() -> int:
 @bp.app_template_filter("slot_day")
 def slot_day(value: dt.datetime) -> str:
     """A short Berlin weekday and date in the page's language ("Di., 14. Juli")."""
-    return format_skeleton("MMMEd", to_berlin(value), locale=get_locale())
+    return berlin_skeleton("MMMEd", value)
 
 
 @bp.app_template_filter("slot_hours")
 def slot_hours(slot) -> str:
     """Start and end time in Berlin ("15:00–17:00")."""
-    return f"{format_time(slot.starts_at, 'short')}–{format_time(slot.ends_at, 'short')}"
+    return f"{berlin_time(slot.starts_at, 'short')}–{berlin_time(slot.ends_at, 'short')}"
 
 
 @bp.app_template_filter("tel_href")

@@ -12,7 +12,9 @@ from volunteer_app.common import outage
 from volunteer_app.common.urls import safe_next
 from volunteer_app.core import easy, health, legal
 from volunteer_app.db import utcnow
+from volunteer_app.extensions import csrf
 from volunteer_app.proposals import queries as proposals_queries
+from volunteer_app.revisions.conditional import public_page
 from volunteer_app.volunteers import queries as volunteer_queries
 from volunteer_app.wishes.views import COOKIE_DAYS as WISH_COOKIE_DAYS
 
@@ -39,11 +41,19 @@ def healthz():
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language():
+    """The language switch. Without a login it only sets the language cookie: no CSRF token
+    (a forged choice of language harms nobody), so a page whose only form is this switch
+    needs no session and stays cacheable. Logged in, the account keeps the choice too, and
+    then the token is checked as on every form."""
+    if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     lang = i18n.parse_code(request.form.get("lang"))
     if lang:
-        session["lang"] = lang
+        i18n.keep_language(lang)
         if current_user.is_authenticated:
+            session["lang"] = lang
             account_services.set_locale(current_user, lang)
     return redirect(safe_next(request.form.get("next")))
 
@@ -81,6 +91,7 @@ def easy_language():
 
 
 @bp.get("/zentren/<slug>/leichte-sprache")
+@public_page
 def easy_centre(slug: str):
     """One centre in easy German: what it offers, this week's and next week's dates."""
     centre = centre_queries.centre_by_slug(slug) or abort(404)

@@ -18,6 +18,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .vtimezone import TZID, berlin_vtimezone
@@ -96,14 +97,28 @@ def clean_text(value: str) -> str:
     """NFC text without control characters; CR/CRLF become LF, TAB a space. Keeps newlines."""
     if not value:
         return ""
-    value = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _clean(str(value))
+
+
+# The texts of a feed repeat (every date of an activity has its title, place and category):
+# each distinct one is cleaned once.
+@lru_cache(maxsize=4096)
+def _clean(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     value = _CONTROL.sub("", value)
     return unicodedata.normalize("NFC", value).strip()
 
 
 def _line(value: str) -> str:
     """One-line text (SUMMARY, LOCATION, names): newlines become spaces."""
-    return _SPACES.sub(" ", clean_text(value)).strip()
+    if not value:
+        return ""
+    return _one_line(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _one_line(value: str) -> str:
+    return _SPACES.sub(" ", _clean(value)).strip()
 
 
 def _escape(value: str) -> str:

@@ -30,6 +30,7 @@ from volunteer_app.feeds.builders import (
 )
 from volunteer_app.feeds.models import FeedToken
 from volunteer_app.partners.queries import kind_label
+from volunteer_app.revisions.queries import Revision
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ def _filename(name: str) -> str:
     return f"{name}.ics"
 
 
+def family_filename(slug: str) -> str:
+    return _filename(slug)
+
+
 # --- family --------------------------------------------------------------------------------
 
 
@@ -101,26 +106,38 @@ def family_events(
     its text in that language (``found``, by activity id) where it has one, else German."""
     cancelled = _("Cancelled:")
     events = []
+    # What is the same for every slot of an activity is worked out once per activity.
+    shared: dict[int, tuple] = {}
     for slot in slots:
         activity = slot.activity
-        shown = pick(activity, found or {}, locale)
-        lines = [shown.description.strip()]
-        if activity.audience:
-            lines.append(_("For: %(audience)s", audience=activity.audience))
+        same = shared.get(activity.id)
+        if same is None:
+            shown = pick(activity, found or {}, locale)
+            lines = [shown.description.strip()]
+            if activity.audience:
+                lines.append(_("For: %(audience)s", audience=activity.audience))
+            same = shared[activity.id] = (
+                shown.title,
+                "\n\n".join(line for line in lines if line),
+                _location(activity.place, centre),
+                _activity_url(centre, activity.id),
+                (category_label(activity.category),),
+            )
+        title, description, location, url, categories = same
         events.append(
             FeedEvent(
                 uid=slot_uid(slot.id),
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
-                summary=shown.title,
+                summary=title,
                 last_modified=max(slot.updated_at, activity.updated_at),
-                description=_with_reason(slot, "\n\n".join(line for line in lines if line)),
-                location=_location(activity.place, centre),
-                url=_activity_url(centre, activity.id),
+                description=_with_reason(slot, description),
+                location=location,
+                url=url,
                 status=_status(slot),
                 cancelled_prefix=cancelled,
                 sequence=slot.sequence,
-                categories=(category_label(activity.category),),
+                categories=categories,
                 transparent=True,
             )
         )
@@ -149,9 +166,17 @@ def consultation_events(centre: Centre, entries: list) -> list[FeedEvent]:
     ]
 
 
-def family_feed(centre: Centre, categories: list, locale: str, today: dt.date) -> Feed:
+def family_feed(
+    centre: Centre,
+    categories: list,
+    locale: str,
+    today: dt.date,
+    revision: Revision | None = None,
+) -> Feed:
+    """The family feed; ``revision``: the centre's public revision if already read."""
     ids = tuple(sorted(c.id for c in categories))
     b = queries.bounds(today)
+    revision = revision or queries.revision_row("public", centre.id)
 
     def render() -> bytes:
         with force_locale(locale):
@@ -163,10 +188,10 @@ def family_feed(centre: Centre, categories: list, locale: str, today: dt.date) -
             return build_calendar(family_meta(centre, categories), events)
 
     return Feed(
-        key=f"family:{centre.id}:{','.join(map(str, ids))}:{locale}",
-        revision=queries.family_revision(centre.id, ids, b, locale),
+        key=queries.family_key(centre.id, ids, locale),
+        revision=queries.family_revision(centre.id, ids, b, locale, revision),
         render=render,
-        filename=_filename(centre.slug),
+        filename=family_filename(centre.slug),
         private=False,
     )
 
@@ -220,8 +245,12 @@ def staff_events(centre: Centre, slots: list[Slot], people: dict) -> list[FeedEv
     ]
 
 
-def staff_feed(centre: Centre, locale: str, today: dt.date) -> Feed:
+def staff_feed(
+    centre: Centre, locale: str, today: dt.date, revision: Revision | None = None
+) -> Feed:
+    """The staff feed; ``revision``: the centre's staff revision if already read."""
     b = queries.bounds(today)
+    revision = revision or queries.revision_row("staff", centre.id)
 
     def render() -> bytes:
         with force_locale(locale):
@@ -239,7 +268,7 @@ def staff_feed(centre: Centre, locale: str, today: dt.date) -> Feed:
 
     return Feed(
         key=f"staff:{centre.id}:{locale}",
-        revision=queries.staff_revision(centre.id, b, locale),
+        revision=queries.staff_revision(centre.id, b, locale, revision),
         render=render,
         filename=_filename(f"{centre.slug}-staffing"),
         private=True,
@@ -283,8 +312,14 @@ def volunteer_events(slots: list[Slot], alarm: int | None) -> list[FeedEvent]:
 
 
 def volunteer_feed(link: FeedToken, locale: str, today: dt.date) -> Feed:
+    """The volunteer feed of ``link`` (read by ``queries.link_by_hash``, which brings the
+    revisions it follows along)."""
     b = queries.bounds(today)
     alarm = link.alarm_minutes
+    revision = getattr(link, "revision", None) or queries.revision_row("person", link.user_id)
+    public_sum = getattr(link, "public_sum", None)
+    if public_sum is None:
+        public_sum = queries.public_sum()
 
     def render() -> bytes:
         with force_locale(locale):
@@ -300,7 +335,7 @@ def volunteer_feed(link: FeedToken, locale: str, today: dt.date) -> Feed:
 
     return Feed(
         key=f"volunteer:{link.user_id}:{alarm}:{locale}",
-        revision=queries.volunteer_revision(link.user_id, b, locale, alarm),
+        revision=queries.volunteer_revision(link.user_id, b, locale, alarm, revision, public_sum),
         render=render,
         filename=_filename("my-volunteering"),
         private=True,

@@ -60,6 +60,18 @@ def feed_language(
     return default or _default_language()
 
 
+def category_ids(args) -> tuple[int, ...] | None:
+    """The ids of ``?kategorie=<id>`` sorted, without duplicates, before any query; None when
+    one of them is not a number (or there are too many)."""
+    raw = args.getlist(CATEGORY_ARG)
+    if len(raw) > 50:
+        return None
+    try:
+        return tuple(sorted({row_id(v) for v in raw}))
+    except ValueError:
+        return None
+
+
 def chosen_categories(centre_id: int, args) -> list | None:
     """The categories named by ``?kategorie=<id>`` (repeatable, duplicates ignored), sorted as
     everywhere; None when one of them is not a number or not a category of this centre."""

@@ -48,12 +48,15 @@ def _new_row(user: User, kind: str, centre: Centre | None, alarm: int | None) ->
     return link
 
 
-def _may_have_staff_feed(user: User, centre_id: int) -> bool:
+def _may_have_staff_feed(user: User, centre_id: int, member: bool | None = None) -> bool:
+    """``member``: whether the user belongs to the centre, if already known."""
     if not user.is_active:
         return False
     if user.is_admin:
         return True
-    return user.role == "coordinator" and queries.is_member(user.id, centre_id)
+    if user.role != "coordinator":
+        return False
+    return queries.is_member(user.id, centre_id) if member is None else member
 
 
 def create_link(kind: str, centre: Centre | None, *, actor: User) -> FeedToken:
@@ -145,9 +148,9 @@ def feed_for_token(token: str, today: dt.date, now: dt.datetime | None = None) -
     if link.revoked_at is not None:
         return content.replaced_feed(link, locale, "revoked", now)
     if link.kind == "staff":
-        if not _may_have_staff_feed(user, link.centre_id):
+        if not _may_have_staff_feed(user, link.centre_id, link.is_member):
             return content.replaced_feed(link, locale, "no_access", now)
-        return content.staff_feed(link.centre, locale, today)
+        return content.staff_feed(link.centre, locale, today, link.revision)
     if not user.is_active:
         return content.replaced_feed(link, locale, "no_access", now)
     return content.volunteer_feed(link, locale, today)

@@ -55,8 +55,23 @@ def _family(slug: str, default_language: str | None = None, *language_args: str)
 @limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
 @limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
 def family_feed(slug: str):
+    # One query tells whether the cached revision is current (never a slot row); only when
+    # it is not are the centre and the categories read and the feed rendered.
+    lang = pages.feed_language(request.args) or abort(404)
+    ids = pages.category_ids(request.args)
+    head = queries.family_head(slug, ids, lang) if ids is not None else None
+    head or abort(404)
+    day = today()
+    revision = queries.family_revision(
+        head.centre_id, ids, queries.bounds(day), lang, head.revision
+    )
+    filename = content.family_filename(slug)
+    answer = cache.answer_from_head(head.cached, revision, private=False, filename=filename)
+    if answer is not None:
+        return answer
     centre, chosen, lang = _family(slug)
-    return cache.response(content.family_feed(centre, chosen, lang, today()))
+    feed = content.family_feed(centre, chosen, lang, day, head.revision)
+    return cache.response(feed, head=head.cached)
 
 
 @bp.get("/kalender/<token>.ics")

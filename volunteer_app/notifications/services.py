@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale, gettext
 
 from volunteer_app.accounts.models import STAFF_ROLES, User
@@ -35,9 +35,12 @@ def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> 
     if template in STAFF_MAILS and locale not in current_app.config["STAFF_LANGUAGES"]:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
-        text = render_template(f"emails/{template}.txt", **context)
-        html = render_template(f"emails/{template}.html", **context)
-        subject = render_template(f"emails/{template}.subject.txt", **context)
+        # What render_template does, with the context processors run once for the three.
+        app = current_app._get_current_object()
+        app.update_template_context(context)
+        text = app.jinja_env.get_template(f"emails/{template}.txt").render(context)
+        html = app.jinja_env.get_template(f"emails/{template}.html").render(context)
+        subject = app.jinja_env.get_template(f"emails/{template}.subject.txt").render(context)
     # No CR/LF may reach a mail header.
     subject = clean_text(subject).replace("\r", " ").replace("\n", " ")[:250]
     return OutboxMessage.create(

@@ -67,6 +67,8 @@ COVERAGE: dict[str, str] = {
     "CertificateCheck.volunteer": "checks",
     "MeaslesProof.volunteer": "checks",
     "FeedToken.user": "feed_links",
+    "ApiToken.owner": "api_tokens",
+    "ApiToken.created_by": "api_tokens",
     "VolunteeringCertificate.volunteer": "volunteering_certificates",
     "VolunteeringCertificate.signed_by_name": "volunteering_certificates",
     "AllowancePayment.volunteer": "allowances",
@@ -112,6 +114,7 @@ NOT_EXPORTED: dict[str, str] = {
     "AllowancePayment.cancelled_by": "another person's payment; the audit entry keeps it",
     "EhrenamtsZertifikat.signed_by": "another person's certificate; audit keeps it",
     "CardHolding.recorded_by": "another person's card record; the audit entry keeps it",
+    "ApiToken.revoked_by": "who revoked a token: the owner, or staff on a centre's token; audit keeps it",
     "Centre.contact_email": "the centre's public contact address, not a person's account",
     "Centre.contact_phone": "the centre's public phone number, not a person's account",
     "Partner.contact_name": "a partner organisation's contact, not a person with an account",
@@ -131,6 +134,7 @@ SECTIONS = (
     "proposals",
     "checks",
     "feed_links",
+    "api_tokens",
     "volunteering_certificates",
     "recognition",
     "allowances",
@@ -195,6 +199,9 @@ def _labels() -> dict[str, str]:
         "sent": _("sent"),
         "sending": _("being sent"),
         "failed": _("failed"),
+        # API tokens
+        "token_personal": _("personal token"),
+        "token_service": _("service token of a centre or operator"),
     }
 
 
@@ -321,6 +328,35 @@ def _feed_links_csv(data: dict, label: Callable[[str | None], str]) -> bytes:
             f["reminder_minutes_before"] if f["reminder_minutes_before"] is not None else "",
         ]
         for f in data["feed_links"]
+    )
+    return _csv(header, rows)
+
+
+def _api_tokens_csv(data: dict, label: Callable[[str | None], str]) -> bytes:
+    header = [
+        _("Name"),
+        _("Kind"),
+        _("Start of the token"),
+        _("Permissions"),
+        _("Centre or operator"),
+        _("Created on"),
+        _("Last used"),
+        _("Valid until"),
+        _("Revoked on"),
+    ]
+    rows = (
+        [
+            t["name"],
+            label(f"token_{t['kind']}"),
+            t["prefix"],
+            " ".join(t["scopes"]),
+            t["centre"] or t["operator"] or "",
+            _when(t["created_at"]),
+            _when(t["last_used_at"]),
+            _when(t["expires_at"]),
+            _when(t["revoked_at"]),
+        ]
+        for t in data["api_tokens"]
     )
     return _csv(header, rows)
 
@@ -473,6 +509,7 @@ def build_archive(data: dict, *, generated_at: dt.datetime, service_url: str) ->
         "consents.csv": _consents_csv(data, label),
         "checks.csv": _checks_csv(data),
         "feed_links.csv": _feed_links_csv(data, label),
+        "api_tokens.csv": _api_tokens_csv(data, label),
         "volunteering_certificates.csv": _certificates_csv(data, label),
         "allowances.csv": _allowances_csv(data),
         "wishes.csv": _wishes_csv(data),

@@ -35,6 +35,7 @@ from volunteer_app.recognition import queries as recognition_queries
 from volunteer_app.reports.models import VolunteeringCertificate
 from volunteer_app.rooms.models import Booking, Room
 from volunteer_app.signups.models import CantCome, Signup
+from volunteer_app.tokens import queries as tokens_queries
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
     Interest,
@@ -867,6 +868,7 @@ def personal_data(user: User, *, now: dt.datetime) -> dict:
         "proposals": _proposals(user),
         "checks": _checks(user),
         "feed_links": _feed_links(user),
+        "api_tokens": tokens_queries.personal_data(user.id),
         "volunteering_certificates": _volunteering_certificates(user),
         "recognition": recognition_queries.personal_data(user.id),
         "allowances": allowances_queries.export_rows(user.id),

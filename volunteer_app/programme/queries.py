@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import peewee as pw
-from flask import url_for
 from markupsafe import Markup
 
 from volunteer_app.activities import texts
@@ -28,6 +27,7 @@ from volunteer_app.activities.queries import (
 )
 from volunteer_app.centres.models import Centre, ClosingDay, Operator
 from volunteer_app.common.time import to_berlin
+from volunteer_app.common.urls import url_pattern
 from volunteer_app.partners.queries import kind_label
 from volunteer_app.programme.weeks import (
     MAX_WEEKS_AHEAD,
@@ -49,6 +49,9 @@ WEEKS_PER_PAGE = 3
 OVERVIEW_DAYS = 28
 # The activity page lists this many upcoming dates; the rest are in the calendar.
 DATES_SHOWN = 12
+# The programme on the centre's own website: the next dates, at most this many, this far ahead.
+EMBED_DATES = 20
+EMBED_WEEKS = 8
 
 
 # --- Plain entries ---------------------------------------------------------------------------
@@ -72,6 +75,7 @@ class ProgrammeEntry:
     # The title's ``lang`` when it is not in the page's language (the German original), else "".
     title_lang: str = ""
     cancel_reason: str = ""  # why the centre cancelled it, as the centre wrote it (German)
+    description: str = ""  # the activity's description in the page's language (for JSON-LD)
 
     @property
     def title_attrs(self) -> Markup:
@@ -125,22 +129,23 @@ def programme_categories(centre: Centre, now: dt.datetime) -> list[CategoryChoic
 # --- Activity entries ---------------------------------------------------------------------------
 
 
-def _entry(slot: Slot, centre: Centre, shown: texts.Shown) -> ProgrammeEntry:
+def _entry(slot: Slot, shown: texts.Shown, category_text: str, url: str) -> ProgrammeEntry:
     activity = slot.activity
     category = activity.category
     return ProgrammeEntry(
         title=shown.title,
-        category=category_label(category),
+        category=category_text,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         place=activity.place,
-        url=url_for("programme.show_activity", slug=centre.slug, activity_id=activity.id),
+        url=url,
         status=slot.status,
         kind="activity",
         audience=activity.audience,
         category_key=category.key or "",
         title_lang=shown.lang,
         cancel_reason=slot.cancel_reason if slot.status == "cancelled" else "",
+        description=shown.description or "",
     )
 
 
@@ -151,11 +156,29 @@ def activity_entries(
     category_ids: Sequence[int] = (),
     *,
     now: dt.datetime,
+    limit: int | None = None,
 ) -> list[ProgrammeEntry]:
     """Dates of the centre's public activities starting in [start, end) that have not ended
-    by ``now``, cancelled ones included, titled in the page's language where the activity has
-    a text in it (one query, a second for the texts on a page not in German)."""
+    by ``now``, cancelled ones included (the first ``limit`` of them when given), titled in
+    the page's language where the activity has a text in it (one query, a second for the
+    texts on a page not in German)."""
     query = (
+        public_dates(centre, now=now)
+        .where((Slot.starts_at >= start) & (Slot.starts_at < end))
+        .order_by(Slot.starts_at, Slot.id)
+    )
+    if category_ids:
+        query = query.where(Activity.category.in_(list(category_ids)))
+    if limit is not None:
+        query = query.limit(limit)
+    return entries_of(list(query), centre)
+
+
+def public_dates(centre: Centre, *, now: dt.datetime) -> pw.ModelSelect:
+    """The select behind every list of programme entries: the slots of the centre's public
+    activities that have not ended by ``now``, with the columns an entry shows; unordered,
+    for callers that add their range and order (the JSON API pages through it, api/)."""
+    return (
         Slot.select(
             Slot.id,
             Slot.starts_at,
@@ -164,6 +187,7 @@ def activity_entries(
             Slot.cancel_reason,
             Activity.id,
             Activity.title,
+            Activity.description,
             Activity.place,
             Activity.audience,
             Category.id,
@@ -172,15 +196,30 @@ def activity_entries(
         )
         .join(Activity, on=(Slot.activity == Activity.id))
         .join(Category, on=(Activity.category == Category.id))
-        .where(_public_slots(centre.id, now) & (Slot.starts_at >= start) & (Slot.starts_at < end))
-        .order_by(Slot.starts_at, Slot.id)
+        .where(_public_slots(centre.id, now))
     )
-    if category_ids:
-        query = query.where(Activity.category.in_(list(category_ids)))
-    slots = list(query)
+
+
+def entries_of(slots: Sequence[Slot], centre: Centre) -> list[ProgrammeEntry]:
+    """Slots read through ``public_dates`` as entries, titled in the page's language where
+    the activity has a text in it (no query in German, else one for the texts)."""
     language = texts.current_language()
     found = texts.texts_for((slot.activity.id for slot in slots), language)
-    return [_entry(slot, centre, texts.pick(slot.activity, found, language)) for slot in slots]
+    # Many dates share an activity: its text, category label and link are made once.
+    link = url_pattern("programme.show_activity", "activity_id", slug=centre.slug)
+    per_activity: dict[int, tuple[texts.Shown, str, str]] = {}
+    entries = []
+    for slot in slots:
+        activity = slot.activity
+        shown = per_activity.get(activity.id)
+        if shown is None:
+            shown = per_activity[activity.id] = (
+                texts.pick(activity, found, language),
+                category_label(activity.category),
+                link(activity.id),
+            )
+        entries.append(_entry(slot, *shown))
+    return entries
 
 
 def next_start_after(
@@ -242,6 +281,26 @@ def consultation_entries(
         for row in public_consultations([centre.id], start, end)
         if row.starts_at >= start and row.ends_at > now
     ]
+
+
+# --- The programme on the centre's own website (programme/embed.py) -----------------------------
+
+
+def upcoming_entries(
+    centre: Centre, *, now: dt.datetime, limit: int = EMBED_DATES, weeks: int = EMBED_WEEKS
+) -> list[ProgrammeEntry]:
+    """The centre's next ``limit`` entries that have not ended, within ``weeks`` weeks from
+    today, cancelled ones included, sorted by start (two queries, a third for the texts on a
+    page not in German). The embedded page and the HTML snippet both show these."""
+    start = berlin_midnight(berlin_today(now))
+    end = berlin_midnight(berlin_today(now) + dt.timedelta(weeks=weeks))
+    entries = activity_entries(centre, start, end, now=now, limit=limit)
+    if len(entries) == limit:
+        # Consultation hours after the last activity date cannot be among the first ``limit``.
+        end = entries[-1].starts_at + dt.timedelta(microseconds=1)
+    entries += consultation_entries(centre, start, end, now=now)
+    entries.sort(key=lambda e: (e.starts_at, e.title.casefold()))
+    return entries[:limit]
 
 
 # --- The centre's programme page --------------------------------------------------------------

@@ -43,6 +43,7 @@ from volunteer_app.retention.queries import (
     timelines,
 )
 from volunteer_app.signups.models import CantCome, Signup
+from volunteer_app.tokens import services as tokens
 from volunteer_app.wishes.models import Wish
 from volunteer_app.wishes.services import FINAL_STATUSES
 
@@ -83,6 +84,7 @@ LABELS = {
     "wish_emails": "Wishers' e-mail addresses deleted",
     "unreviewed_wishes": "Wishes nobody reviewed, deleted",
     "allowance_payments": "Allowance payments deleted after the tax period",
+    "api_tokens": "Revoked or expired API tokens deleted",
 }
 # Counts that report something other than a deletion.
 NOT_DELETIONS = frozenset({"inactive_warned", "inactive_no_successor"})
@@ -139,6 +141,7 @@ def run_retention(now: dt.datetime | None = None) -> RetentionResult:
     counts["wish_emails"] = delete_answered_wish_emails()
     counts["unreviewed_wishes"] = delete_unreviewed_wishes(now)
     counts["allowance_payments"] = allowances.delete_expired_payments(now)
+    counts["api_tokens"] = tokens.delete_ended_tokens(now)
     result = RetentionResult(counts)
     log.info("Retention: %s", "; ".join(result.lines()))
     return result

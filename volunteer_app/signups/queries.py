@@ -241,18 +241,32 @@ def _my_signups(user):
     ).where(Signup.volunteer == user.id)
 
 
+def _upcoming_shown(now: dt.datetime):
+    # Not started: active and declined, and cancelled with the slot (not by the person).
+    return (Slot.starts_at > now) & (
+        Signup.status.in_((*ACTIVE, "declined"))
+        | ((Signup.status == "cancelled") & (Slot.status == "cancelled"))
+    )
+
+
+def _past_shown(now: dt.datetime):
+    # Started: confirmed on a slot that took place.
+    return (Slot.starts_at <= now) & (Signup.status == "confirmed") & (Slot.status == "scheduled")
+
+
+def my_signups(user, now: dt.datetime) -> pw.ModelSelect:
+    """Every sign-up "My slots" shows, upcoming and past (``my_upcoming``, ``my_past``), with
+    slot, activity, category and centre; unordered, for callers that page through it (the
+    JSON API, api/). One query."""
+    return _my_signups(user).where(_upcoming_shown(now) | _past_shown(now))
+
+
 def my_upcoming(user, limit: int = 200) -> list[Signup]:
     """Slots that have not started: active and declined sign-ups, and the ones whose slot
     was cancelled (the person's own cancellations are left out). One query."""
     rows = list(
         _my_signups(user)
-        .where(
-            (Slot.starts_at > utcnow())
-            & (
-                Signup.status.in_((*ACTIVE, "declined"))
-                | ((Signup.status == "cancelled") & (Slot.status == "cancelled"))
-            )
-        )
+        .where(_upcoming_shown(utcnow()))
         .order_by(Slot.starts_at, Slot.id)
         .limit(limit)
     )
@@ -265,11 +279,7 @@ def my_past(user, limit: int = 200) -> list[Signup]:
     """Started slots the person was confirmed for, newest first, with attendance (one query)."""
     rows = list(
         _my_signups(user)
-        .where(
-            (Slot.starts_at <= utcnow())
-            & (Signup.status == "confirmed")
-            & (Slot.status == "scheduled")
-        )
+        .where(_past_shown(utcnow()))
         .order_by(Slot.starts_at.desc(), Slot.id.desc())
         .limit(limit)
     )

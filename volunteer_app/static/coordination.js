@@ -13,3 +13,21 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Copy buttons beside read-only code (the centre's programme on its own website): shown only
+// where the browser can copy; without them, the code is selected and copied by hand.
+if (navigator.clipboard) {
+  document.querySelectorAll("[data-copy]").forEach((button) => { button.hidden = false; });
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) {
+    return;
+  }
+  const source = document.getElementById(button.getAttribute("data-copy"));
+  source.select();
+  navigator.clipboard.writeText(source.value).then(() => {
+    button.setAttribute("aria-live", "polite");
+    button.textContent = button.getAttribute("data-copied") || button.textContent;
+  });
+});

@@ -1,0 +1,56 @@
+"""``db.Prepared``: a read whose SQL is built once gives what the query itself gives."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_centre, make_user
+from tests.factories_centres import count_queries
+from tests.factories_signups import make_activity, make_slot
+from volunteer_app.accounts.models import User
+from volunteer_app.activities.models import Activity, Slot
+from volunteer_app.centres.models import Centre
+from volunteer_app.db import Prepared
+
+
+def _slot_query(slot_id):
+    return (
+        Slot.select(Slot, Activity, Centre)
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .join(Centre, on=(Activity.centre == Centre.id))
+        .where(Slot.id == slot_id)
+        .limit(1)
+    )
+
+
+def test_rows_and_joined_models_are_those_of_the_query(conn):
+    centre = make_centre(name="Haus am Park")
+    slots = [make_slot(make_activity(centre, title=f"Lesen {n}")) for n in range(3)]
+    prepared = Prepared(_slot_query)
+    for slot in slots:
+        with count_queries() as counter:
+            got = prepared.first(slot.id)
+        assert counter.count == 1
+        want = _slot_query(slot.id).first()
+        assert got.__data__ == want.__data__
+        assert got.activity.__data__ == want.activity.__data__
+        assert got.activity.centre.name == "Haus am Park"
+    assert prepared.first(999_999) is None
+    assert prepared.rows(slots[1].id)[0].id == slots[1].id
+
+
+def test_one_statement_text_for_every_call(conn):
+    users = [make_user(name=f"Person {n}") for n in range(3)]
+    prepared = Prepared(lambda user_id: User.select().where(User.id == user_id))
+    with count_queries() as counter:
+        names = [prepared.first(u.id).name for u in users]
+    assert names == ["Person 0", "Person 1", "Person 2"]
+    # Logged as "(sql, params)": the same SQL text, three sets of parameters.
+    assert len({logged.rsplit(", [", 1)[0] for logged in counter.queries}) == 1
+    assert len(set(counter.queries)) == 3
+
+
+def test_an_argument_must_become_exactly_one_parameter(conn):
+    twice = Prepared(lambda n: User.select().where((User.id == n) | (User.failed_logins == n)))
+    with pytest.raises(ValueError, match="exactly one parameter"):
+        twice.first(1)
