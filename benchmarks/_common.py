@@ -312,3 +312,33 @@ def machine() -> str:
         f"{os.cpu_count()} CPUs ({cpu or platform.machine()}), {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}"
     )
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages, for "before" and "after" lines."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def each_backend(args, prefix: str, db_name: str, run: Callable) -> tuple[list, str, str]:
+    """``run(backend, url, workdir, args)`` on SQLite and then PostgreSQL (unless switched off
+    by ``--no-sqlite``/``--no-postgres`` or unreachable), each in a fresh temporary folder.
+    Returns the reports and the load average before and after."""
+    import tempfile
+
+    reports = []
+    load_before = load_average()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(tmp)
+        if not args.no_sqlite:
+            (workdir / "sqlite").mkdir()
+            url = f"sqlite:///{workdir / 'sqlite' / db_name}"
+            reports.append(run("sqlite", url, workdir / "sqlite", args))
+        if args.no_postgres:
+            print("PostgreSQL: skipped (--no-postgres)", file=sys.stderr)
+        elif reason := postgres_reachable(args.postgres_url):
+            print(f"PostgreSQL: skipped, not reachable ({reason})", file=sys.stderr)
+        else:
+            (workdir / "postgres").mkdir()
+            with postgres_database(args.postgres_url) as url:
+                reports.append(run("postgres", url, workdir / "postgres", args))
+    return reports, load_before, load_average()

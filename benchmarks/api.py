@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,10 +41,9 @@ from _common import (
     HOST,
     Load,
     app_env,
+    each_backend,
     gunicorn,
     machine,
-    postgres_database,
-    postgres_reachable,
     request,
     run_load,
 )
@@ -220,23 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.route_seconds <= 300:
         parser.error("--route-seconds must be 0..300")
 
-    reports: list[BackendReport] = []
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    with tempfile.TemporaryDirectory(prefix="thekiz-api-") as tmp:
-        workdir = Path(tmp)
-        if not args.no_sqlite:
-            (workdir / "sqlite").mkdir()
-            url = f"sqlite:///{workdir / 'sqlite' / 'regional.db'}"
-            reports.append(run_backend("sqlite", url, workdir / "sqlite", args))
-        if args.no_postgres:
-            print("PostgreSQL: skipped (--no-postgres)", file=sys.stderr)
-        elif reason := postgres_reachable(args.postgres_url):
-            print(f"PostgreSQL: skipped, not reachable ({reason})", file=sys.stderr)
-        else:
-            (workdir / "postgres").mkdir()
-            with postgres_database(args.postgres_url) as url:
-                reports.append(run_backend("postgres", url, workdir / "postgres", args))
-    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    reports, load_before, load_after = each_backend(args, "thekiz-api-", "regional.db", run_backend)
     print_report(reports, args, load_before, load_after)
     if args.json:
         out = {

@@ -39,7 +39,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,11 +50,10 @@ from _common import (
     ROOT,
     Load,
     app_env,
+    each_backend,
     gunicorn,
     machine,
     percentile,
-    postgres_database,
-    postgres_reachable,
     request,
     run_load,
 )
@@ -473,24 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline and args.baseline.resolve() == ROOT:
         parser.error("--baseline is this checkout")
 
-    reports: list[BackendReport] = []
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="thekiz-pages-") as tmp:
-        workdir = Path(tmp)
-        if not args.no_sqlite:
-            (workdir / "sqlite").mkdir()
-            url = f"sqlite:///{workdir / 'sqlite' / 'pages.db'}"
-            reports.append(run_backend("sqlite", url, workdir / "sqlite", args))
-        if args.no_postgres:
-            print("PostgreSQL: skipped (--no-postgres)", file=sys.stderr)
-        elif reason := postgres_reachable(args.postgres_url):
-            print(f"PostgreSQL: skipped, not reachable ({reason})", file=sys.stderr)
-        else:
-            (workdir / "postgres").mkdir()
-            with postgres_database(args.postgres_url) as url:
-                reports.append(run_backend("postgres", url, workdir / "postgres", args))
-    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    reports, load_before, load_after = each_backend(args, "thekiz-pages-", "pages.db", run_backend)
     print_report(reports, args, load_before, load_after)
     print(f"\n{time.monotonic() - started:.0f} s in all")
     if args.json:

@@ -24,6 +24,8 @@ import dataclasses
 import datetime as dt
 import shutil
 
+import pytest
+
 from config import TestingConfig
 from tests.factories import (
     make_activity,
@@ -206,3 +208,32 @@ def template(sqlite_template: str, directory) -> tuple[str, ApiWorld]:
                 db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             database.close()
     return str(path), world
+
+
+# --- Fixtures shared by test_api_authz.py and test_api_schema.py (imported there) ------------
+
+
+@pytest.fixture(scope="module", name="world_template")
+def world_template_fixture(sqlite_template, tmp_path_factory) -> tuple[str, ApiWorld]:
+    return template(sqlite_template, tmp_path_factory.mktemp("api_world"))
+
+
+@pytest.fixture(name="database_url")
+def database_url_fixture(request, backend, tmp_path) -> str:
+    """On SQLite a copy of the world's file; PostgreSQL builds it in ``world``."""
+    if backend == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("world_template")[0], path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("pg_database")
+
+
+@pytest.fixture(name="world")
+def world_fixture(request, app, backend, monkeypatch) -> ApiWorld:
+    use_fast_hashing(monkeypatch)
+    # Many requests with one token: the limit is not what these tests are about (test_api.py).
+    app.config["RATELIMIT_API"] = "100000 per minute"
+    if backend == "sqlite":
+        return request.getfixturevalue("world_template")[1]
+    with db.connection_context():
+        return build()

@@ -27,15 +27,19 @@ that one kind's success does not change what the next kind meets.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from collections.abc import Callable
 
 import pytest
 
-from tests.factories_accounts import use_fast_hashing
 from tests.factories_api import TOKEN_KINDS, bearer
-from tests.factories_api_world import STAFF_KINDS, ApiWorld, build, template
+from tests.factories_api_world import (  # noqa: F401 (the fixtures)
+    STAFF_KINDS,
+    ApiWorld,
+    database_url_fixture,
+    world_fixture,
+    world_template_fixture,
+)
 from volunteer_app.activities.models import Slot
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.signups.models import Signup
@@ -185,32 +189,6 @@ CALLERS = [
 
 
 # --- The world --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world_template(sqlite_template, tmp_path_factory) -> tuple[str, ApiWorld]:
-    return template(sqlite_template, tmp_path_factory.mktemp("api_authz"))
-
-
-@pytest.fixture
-def database_url(request, backend, tmp_path) -> str:
-    if backend == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(request.getfixturevalue("world_template")[0], path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("pg_database")
-
-
-@pytest.fixture
-def world(request, app, backend, monkeypatch) -> ApiWorld:
-    use_fast_hashing(monkeypatch)
-    app.config["RATELIMIT_API"] = "100000 per minute"
-    if backend == "sqlite":
-        return request.getfixturevalue("world_template")[1]
-    from volunteer_app.db import db
-
-    with db.connection_context():
-        return build()
 
 
 def _session_client(app, world: ApiWorld):

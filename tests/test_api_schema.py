@@ -24,16 +24,19 @@ import datetime as dt
 import re
 import zlib
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config import TestingConfig
-from tests.factories_accounts import use_fast_hashing
 from tests.factories_api import bearer
-from tests.factories_api_world import ApiWorld, build, template
+from tests.factories_api_world import (  # noqa: F401 (the fixtures)
+    ApiWorld,
+    database_url_fixture,
+    world_fixture,
+    world_template_fixture,
+)
 from volunteer_app import create_app
 
 PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")  # <int:slot_id> → {slot_id}
@@ -78,36 +81,6 @@ SIGNUPS = (
     "assigned_service_centre_b",
 )
 ASSIGNEES = ("assignee_service_centre", "volunteer", "other", "admin")
-
-
-@pytest.fixture(scope="module")
-def world_template(sqlite_template, tmp_path_factory) -> tuple[str, ApiWorld]:
-    return template(sqlite_template, tmp_path_factory.mktemp("api_schema"))
-
-
-@pytest.fixture
-def database_url(request, backend, tmp_path) -> str:
-    """On SQLite a copy of the world's file; PostgreSQL builds it in ``world``."""
-    import shutil
-
-    if backend == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(request.getfixturevalue("world_template")[0], path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("pg_database")
-
-
-@pytest.fixture
-def world(request, app, backend, monkeypatch) -> ApiWorld:
-    use_fast_hashing(monkeypatch)
-    # Many requests with one token: the limit is not what is tested here (test_api.py).
-    app.config["RATELIMIT_API"] = "100000 per minute"
-    if backend == "sqlite":
-        return request.getfixturevalue("world_template")[1]
-    from volunteer_app.db import db
-
-    with db.connection_context():
-        return build()
 
 
 def _pick(seed: int, value, names: tuple[str, ...], real) -> object:
