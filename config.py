@@ -197,6 +197,9 @@ class Config:
     # Calendar feeds: a cached feed is rendered again after this long even when the rows it
     # shows have not changed (a renamed centre or category; docs/feeds.md).
     FEED_CACHE_MAX_AGE = timedelta(minutes=_int("FEED_CACHE_MAX_AGE_MINUTES", 60))
+    # The families' public pages kept rendered per ETag in each process, at most this many
+    # bytes (0: none kept; revisions/conditional.py, docs/deployment.md).
+    PUBLIC_PAGE_CACHE_BYTES = _int("PUBLIC_PAGE_CACHE_BYTES", 32 * 1024 * 1024)
 
     # Extended police certificate: at most this old when inspected (docs/domain.md).
     CERTIFICATE_MAX_AGE_MONTHS = _int("CERTIFICATE_MAX_AGE_MONTHS", 3)

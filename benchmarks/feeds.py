@@ -15,27 +15,36 @@ coordinator's staff link. Then
    (200, anonymous), and ``/healthz`` again — same server, same run. Each 304 path is printed
    as a share of the bare route's throughput (the mean of the two ``/healthz`` runs).
 The load average is printed before and after. Rate limits of the feed URLs are raised for
-the run (``RATELIMIT_FEEDS``/``RATELIMIT_FEED_URL``).
+the run (``RATELIMIT_FEEDS``/``RATELIMIT_FEED_URL``), but they are still counted.
+
+``--app-dir`` (repeatable) serves another checkout on the same data (``git worktree add
+/tmp/before HEAD``, its catalogues compiled), and measures its in-process CPU in a process
+of its own; with ``--rounds`` the checkouts take turns, so before and after see the same
+machine. The data and the cold render come from this checkout.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# ``--cpu-only`` runs in a process of its own for another checkout (``--app-dir``).
+sys.path.insert(0, os.environ.get("FEEDS_APP_DIR") or str(Path(__file__).resolve().parent.parent))
 
 from _common import (
     DEFAULT_PG,
     HOST,
+    ROOT,
     RouteResult,
     app_env,
     flask,
@@ -214,15 +223,46 @@ def clear_cache(env):
         os.environ.update(saved)
 
 
-def run_backend(backend: str, database_url: str, workdir: Path, args) -> tuple[list, dict]:
+def cpu_in(app_dir: Path, env: dict[str, str]) -> dict[str, float]:
+    """``cpu_per_request`` of another checkout, in a process of its own."""
+    if app_dir == ROOT:
+        return cpu_per_request(env)
+    child_env = {**env, "FEEDS_APP_DIR": str(app_dir)}
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--cpu-only"],
+        cwd=app_dir,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"--cpu-only in {app_dir} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_backend(backend: str, database_url: str, workdir: Path, args) -> list[tuple]:
+    """Per round and checkout: (checkout, results, figures)."""
     env = app_env(database_url, workdir)
     env["RATELIMIT_FEEDS"] = env["RATELIMIT_FEED_URL"] = "10000000 per minute"
     flask(["db", "upgrade"], env)
     family, staff = seed(env)
-    figures = cold_render(env)
-    figures["cpu"] = cpu_per_request(env)
+    cold = cold_render(env)
+    runs = []
+    for _round in range(args.rounds):
+        for app_dir in args.app_dir:
+            figures = dict(cold, load_before=os.getloadavg()[0])
+            figures["cpu"] = cpu_in(app_dir, env)
+            results = serve(backend, env, workdir, args, app_dir, family, staff, figures)
+            figures["load_after"] = os.getloadavg()[0]
+            runs.append((app_dir, results, figures))
+    return runs
+
+
+def serve(backend, env, workdir, args, app_dir, family, staff, figures) -> list:
     results = []
-    with gunicorn(env, args.workers, workdir) as port:
+    with gunicorn(env, args.workers, workdir, app_dir=app_dir) as port:
         for name, path in (("family", family), ("staff", staff)):
             clear_cache(env)
             started = time.perf_counter()
@@ -262,7 +302,7 @@ def run_backend(backend: str, database_url: str, workdir: Path, args) -> tuple[l
                 call(0)
             load = run_load(call, args.requests, args.concurrency, args.route_seconds)
             results.append(RouteResult.from_load(backend, route, path, load))
-    return results, figures
+    return results
 
 
 def main(argv=None) -> int:
@@ -273,17 +313,37 @@ def main(argv=None) -> int:
     parser.add_argument("--route-seconds", type=float, default=60.0)
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--app-dir",
+        action="append",
+        type=Path,
+        default=[],
+        help="a checkout to serve (repeatable: they take turns on the same data); default this one",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="turns per --app-dir (default 1)")
+    parser.add_argument("--cpu-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cpu_only:  # a child of cpu_in(): the environment holds the database and key
+        print(json.dumps(cpu_per_request(dict(os.environ))))
+        return 0
+    args.app_dir = [d.resolve() for d in args.app_dir] or [ROOT]
+    for d in args.app_dir:
+        if not (d / "wsgi.py").is_file():
+            parser.error(f"{d} has no wsgi.py")
+    if not 1 <= args.rounds <= 10:
+        parser.error("--rounds must be 1..10")
     load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory(prefix="thekiz-feeds-") as tmp:
         workdir = Path(tmp)
         backends = [("sqlite", f"sqlite:///{workdir / 'bench.db'}")]
         for backend, url in backends:
-            rows.append((backend, *run_backend(backend, url, workdir, args)))
+            rows.extend((backend, *run) for run in run_backend(backend, url, workdir, args))
         if not args.no_postgres and not postgres_reachable(args.postgres_url):
             with postgres_database(args.postgres_url) as url:
-                rows.append(("postgres", *run_backend("postgres", url, workdir, args)))
+                rows.extend(
+                    ("postgres", *run) for run in run_backend("postgres", url, workdir, args)
+                )
     load_after = os.getloadavg()
     print(
         f"\nFeeds benchmark: {EVENTS} events, gunicorn -w {args.workers}, {args.concurrency} client threads, on {HOST}"
@@ -293,9 +353,11 @@ def main(argv=None) -> int:
         f"{' '.join(f'{v:.2f}' for v in load_before)}, after: "
         f"{' '.join(f'{v:.2f}' for v in load_after)}\n"
     )
-    for backend, results, figures in rows:
+    for backend, app_dir, results, figures in rows:
         print(
-            f"[{backend}] cold render (median of 5, in-process): family {figures['family']:.0f} ms "
+            f"[{backend}] {app_dir} (load {figures['load_before']:.2f} → "
+            f"{figures['load_after']:.2f}) cold render (median of 5, in-process, this checkout): "
+            f"family {figures['family']:.0f} ms "
             f"wall / {figures['family_cpu']:.0f} ms CPU ({figures['family_kb']:.0f} KiB), staff "
             f"{figures['staff']:.0f} ms wall / {figures['staff_cpu']:.0f} ms CPU; first HTTP request "
             f"(render + store): family {figures['family_cold_http']:.0f} ms, staff {figures['staff_cold_http']:.0f} ms"

@@ -18,7 +18,8 @@ small instance is solved with CP-SAT as well, to compare with the flow.
 
 First, per size, the whole process as a user runs it: the instance is written to a JSON file and
 ``python -m volunteer_app.matching solve FILE`` is run ``--repeat`` times (default 3) in a fresh
-interpreter. Printed per run: wall time of the whole process (interpreter start, imports, reading
+interpreter (``--only-time`` runs only that; ``--root DIR`` runs another checkout's engine, and
+given twice, e.g. ``--root /tmp/before --root .``, alternates the two run by run). Printed per run: wall time of the whole process (interpreter start, imports, reading
 and building the problem, the solve, the independent check, writing the JSON), its CPU time
 (user + system) and peak memory (``os.wait4`` rusage of that child), and the solve alone as the
 process reports it (``seconds`` of `solve`: eligibility and weights, network, two max flows,
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from volunteer_app.matching import check, solve
 from volunteer_app.matching.generate import generate
+from volunteer_app.matching.jsonio import problem_to_json
 from volunteer_app.matching.model import Context
 
 
@@ -110,14 +112,14 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def whole_process(problem, repeat: int, root: str | None = None) -> None:
+def whole_process(problem, repeat: int, roots: list[str] | None = None) -> None:
     """Runs the command line on the instance in fresh interpreters; wall, CPU, memory, phases.
 
-    ``root``: the checkout whose engine runs (default this one; another, e.g. an export of an
-    earlier commit, to compare before and after on the same machine state)."""
-    from volunteer_app.matching.jsonio import problem_to_json
-
-    root = root or str(Path(__file__).resolve().parent.parent)
+    ``roots``: the checkouts whose engine runs (default this one). With several, e.g. an export
+    of an earlier commit and this one, each run goes through all of them, in turn first, on
+    the same file: before and after under the same machine state."""
+    here = str(Path(__file__).resolve().parent.parent)
+    roots = roots or [here]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "problem.json"
         started = time.perf_counter()
@@ -126,32 +128,45 @@ def whole_process(problem, repeat: int, root: str | None = None) -> None:
             f"  whole process: `python -m volunteer_app.matching solve FILE` ({path.stat().st_size / 1e6:.1f} MB"
             f" written in {time.perf_counter() - started:.2f} s), load average {_load()} before"
         )
+        seen: dict[str, list[float]] = {root: [] for root in roots}
         for run in range(1, repeat + 1):
-            started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, "-m", "volunteer_app.matching", "solve", str(path)],
-                cwd=root,
-                stdout=subprocess.PIPE,
-            )
-            out = child.stdout.read()
-            child.stdout.close()
-            _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
-            wall = time.perf_counter() - started
-            child.returncode = os.waitstatus_to_exitcode(status)
-            result = json.loads(out)
-            st = result["stats"]
-            flows = (
-                f"max flows {st['max_flow_s']:.2f}, min-cost flow {st['min_cost_flow_s']:.2f}"
-                if "max_flow_s" in st
-                else f"max flows + min-cost flow {st['solve_s']:.2f}"
-            )
-            print(
-                f"    run {run}: whole process {wall:5.2f} s wall, {usage.ru_utime + usage.ru_stime:5.2f} s CPU,"
-                f" peak {usage.ru_maxrss / 1024:4.0f} MB | solve alone {result['seconds']:5.2f} s"
-                f" (eligibility + weights {st['prepare_s']:.2f}, network {st['build_s']:.2f}, {flows})"
-                f" | objective {result['objective']}, violations {len(result['violations'])}"
-            )
+            turn = roots[(run - 1) % len(roots) :] + roots[: (run - 1) % len(roots)]
+            for root in turn:
+                label = "" if len(roots) == 1 else f" [{'this checkout' if root == here else root}]"
+                seen[root].append(_one_run(path, root, run, label))
+        if len(roots) > 1:
+            for root, walls in seen.items():
+                label = "this checkout" if root == here else root
+                print(f"    median wall {sorted(walls)[len(walls) // 2]:5.2f} s: {label}")
         print(f"    load average {_load()} after")
+
+
+def _one_run(path: Path, root: str, run: int, label: str) -> float:
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "volunteer_app.matching", "solve", str(path)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+    )
+    out = child.stdout.read()
+    child.stdout.close()
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    result = json.loads(out)
+    st = result["stats"]
+    flows = (
+        f"max flows {st['max_flow_s']:.2f}, min-cost flow {st['min_cost_flow_s']:.2f}"
+        if "max_flow_s" in st
+        else f"max flows + min-cost flow {st['solve_s']:.2f}"
+    )
+    print(
+        f"    run {run}{label}: whole process {wall:5.2f} s wall, {usage.ru_utime + usage.ru_stime:5.2f} s CPU,"
+        f" peak {usage.ru_maxrss / 1024:4.0f} MB | solve alone {result['seconds']:5.2f} s"
+        f" (eligibility + weights {st['prepare_s']:.2f}, network {st['build_s']:.2f}, {flows})"
+        f" | objective {result['objective']}, violations {len(result['violations'])}"
+    )
+    return wall
 
 
 def run_size(volunteers: int, slots: int, seed: int, repeat: int = 3) -> None:
@@ -263,7 +278,11 @@ def main() -> int:
         "--only-time", action="store_true", help="the whole-process runs only (no comparisons)"
     )
     parser.add_argument(
-        "--root", default=None, help="run the command line of another checkout (before/after)"
+        "--root",
+        action="append",
+        default=None,
+        help="run the command line of this checkout instead (repeat the option to alternate"
+        " several, e.g. --root /tmp/before --root . for before/after)",
     )
     args = parser.parse_args()
     print(
@@ -280,7 +299,8 @@ def main() -> int:
         v, s = (int(x) for x in size.lower().split("x"))
         if args.only_time:
             print(f"\n{v:,} volunteers × {s:,} slots (seed {args.seed})")
-            whole_process(generate(v, s, seed=args.seed), max(1, args.repeat), args.root)
+            roots = [str(Path(r).resolve()) for r in args.root] if args.root else None
+            whole_process(generate(v, s, seed=args.seed), max(1, args.repeat), roots)
             continue
         run_size(v, s, args.seed, args.repeat)
     if args.cpsat_size and not args.only_time:

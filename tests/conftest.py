@@ -14,8 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import peewee as pw
@@ -29,7 +32,7 @@ from volunteer_app.common.time import BERLIN
 from volunteer_app.db import db, make_database
 from volunteer_app.models import all_models
 
-pytest_plugins = ["tests.mailserver", "tests.query_guard"]
+pytest_plugins = ["tests.mailserver", "tests.query_guard", "tests.gunicorn_server"]
 
 
 def pytest_addoption(parser):
@@ -75,8 +78,17 @@ def pytest_unconfigure(config):
 _TRAVELLER = pytest.StashKey[time_machine.travel]()
 
 
+_SEEDED: list[tuple[str, str]] = []
+
+
 def _seeded_categories() -> list[tuple[str, str]]:
     """The rows migration 0004 seeds (the SQLite template keeps them; PostgreSQL re-creates)."""
+    if not _SEEDED:
+        _SEEDED.extend(_load_seeded_categories())
+    return _SEEDED
+
+
+def _load_seeded_categories() -> list[tuple[str, str]]:
     from playhouse.migrations import Migration
 
     from config import Config
@@ -110,6 +122,33 @@ def _close_all() -> None:
         obj.close()
 
 
+def _release_all() -> None:
+    """After a test: like ``_close_all``, but PostgreSQL's idle pooled connections stay open
+    for the next test (as they do between requests in production). A new connection starts a
+    new server process with cold catalogue caches, which made every PostgreSQL test's first
+    statements several times slower. Connections other threads left checked out are closed."""
+    obj = db.obj
+    if obj is None:
+        return
+    if not hasattr(obj, "close_all"):
+        if not obj.is_closed():
+            # SQLite: closing the last connection checkpoints the WAL into the file and syncs
+            # it to disk, which costs more than many a test; the file is thrown away anyway.
+            obj.execute_sql("PRAGMA synchronous = OFF")
+            obj.close()
+        return
+    try:
+        obj.close()  # this thread's connection back to the pool (or closed, if unusable)
+    except pw.OperationalError:  # left inside a transaction
+        obj.close_all()
+        return
+    with obj._pool_lock:
+        in_use, obj._in_use = obj._in_use, {}
+        for pool_conn in in_use.values():
+            obj._close_raw(pool_conn.connection)
+        obj._pool_available.notify_all()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
     """One migrated SQLite file; each test gets a copy of it."""
@@ -137,6 +176,9 @@ def pg_database():
             pytest.fail(f"PostgreSQL required but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     admin.execute_sql(f'CREATE DATABASE "{name}"')
+    # A test database need not survive a crash of the server: a COMMIT returns without
+    # waiting for its WAL to reach the disk (every test commits dozens of times).
+    admin.execute_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     parsed = urlparse(PG_URL)
     url = urlunparse(parsed._replace(path="/" + name))
     _migrate(url)
@@ -149,17 +191,26 @@ def pg_database():
 _EMPTY_PG: list[str] = []
 
 
-def _empty_pg_statements() -> list[str]:
-    """DELETE every table, children first, then restart the id sequences.
+def _empty_pg_script() -> tuple[str, str]:
+    """One script (one round trip) that empties every table, children first, restarts the id
+    sequences and puts back the rows migrations seed (the built-in categories, ``%s`` for their
+    ``created_at``: now, as ``Category.create`` would set it, also under ``--today``); the
+    emptying and the seeding come as two parts.
 
     TRUNCATE of ~35 tables costs ~150 ms (new files for each); these DELETEs on the few rows a
-    test leaves cost ~10 ms, and ids still start at 1 in every test."""
+    test leaves cost a few ms, and ids still start at 1 in every test. ``replica`` (when the
+    user may set it: CI and the dev setup connect as ``postgres``) skips the triggers while
+    emptying: the foreign-key checks of rows that go anyway, and the revision triggers, which
+    would otherwise fill ``content_revision`` again at COMMIT with the revisions of the rows
+    just deleted; the tables start as empty as SQLite's template."""
     if not _EMPTY_PG:
+        from volunteer_app.activities.models import Category
+
         models = all_models()
         # Table names come from the models, not from input.
-        _EMPTY_PG.extend(f'DELETE FROM "{m._meta.table_name}"' for m in reversed(models))  # noqa: S608
+        statements = [f'DELETE FROM "{m._meta.table_name}"' for m in reversed(models)]  # noqa: S608
         serial = [m for m in models if isinstance(m._meta.primary_key, pw.AutoField)]
-        _EMPTY_PG.append(
+        statements.append(
             "SELECT "
             + ", ".join(
                 f"setval(pg_get_serial_sequence('\"{m._meta.table_name}\"', "
@@ -167,18 +218,41 @@ def _empty_pg_statements() -> list[str]:
                 for m in serial
             )
         )
-    return _EMPTY_PG
+        seeded = _seeded_categories()
+        table = Category._meta.table_name
+        values = ", ".join(["(%s, %s, %s)"] * len(seeded))
+        _EMPTY_PG.append(";\n".join(statements))
+        _EMPTY_PG.append(f'INSERT INTO "{table}" (key, name, created_at) VALUES {values}')  # noqa: S608
+    return _EMPTY_PG[0], _EMPTY_PG[1]
+
+
+_REPLICA: list[bool] = []
+
+
+def _may_skip_triggers(database) -> bool:
+    if not _REPLICA:
+        row = database.execute_sql(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        _REPLICA.append(bool(row and row[0]))
+    return _REPLICA[0]
 
 
 def _truncate_pg(database) -> None:
     """Empty every table but keep the rows migrations seed (the built-in categories)."""
-    from volunteer_app.activities.models import Category
+    from volunteer_app.db import utcnow
 
+    now = utcnow()
+    params: list = []
+    for key, name in _seeded_categories():
+        params += [key, name, now]
+    empty, seed = _empty_pg_script()
+    script = f"{empty};\n{seed}"
+    if _may_skip_triggers(database):  # the seeded rows are written with the triggers on
+        script = f"SET LOCAL session_replication_role = replica;\n{empty};\n"
+        script += f"SET LOCAL session_replication_role = DEFAULT;\n{seed}"
     with database.atomic():
-        for statement in _empty_pg_statements():
-            database.execute_sql(statement)
-        for key, name in _seeded_categories():
-            Category.create(key=key, name=name)
+        database.execute_sql(script, params)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -186,12 +260,42 @@ def backend(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def _sqlite_dir(tmp_path_factory) -> Iterator[Path]:
+    """Where the tests' SQLite copies live: in memory (``/dev/shm``) where there is one, so
+    that copying the template and the checkpoint when a connection closes write no disk (a
+    disk's sync cost more than many a test); else under pytest's temporary folder."""
+    shm = Path("/dev/shm")  # noqa: S108 (a folder of our own in it, removed at the end)
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix="thekiz-tests-", dir=shm))
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp("sqlite")
+
+
 @pytest.fixture
-def database_url(request, backend, tmp_path) -> str:
-    if backend == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+def sqlite_copy(_sqlite_dir) -> Callable[[str], str]:
+    """``sqlite_copy(template_path) -> url``: a fresh copy of a SQLite file for this test.
+
+    The copies of the tests before go when a test makes its first one (not at the end of their
+    own test: a fixture torn down after this one, an autouse check say, may still read it)."""
+    for old in _sqlite_dir.iterdir():
+        old.unlink(missing_ok=True)
+
+    def copy(template: str) -> str:
+        path = _sqlite_dir / f"{uuid.uuid4().hex}.db"
+        shutil.copy(template, path)
         return f"sqlite:///{path}"
+
+    return copy
+
+
+@pytest.fixture
+def database_url(request, backend) -> str:
+    if backend == "sqlite":
+        copy = request.getfixturevalue("sqlite_copy")
+        return copy(request.getfixturevalue("sqlite_template"))
     return request.getfixturevalue("pg_database")
 
 
@@ -240,7 +344,7 @@ def app(request, database_url, backend, _shared_apps):
         yield app
     finally:
         ctx.pop()
-        _close_all()
+        _release_all()
         # Whatever a test changed on the shared app goes back (settings, template loader).
         config, loader = app._pristine
         app.config.clear()

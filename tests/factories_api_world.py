@@ -219,12 +219,10 @@ def world_template_fixture(sqlite_template, tmp_path_factory) -> tuple[str, ApiW
 
 
 @pytest.fixture(name="database_url")
-def database_url_fixture(request, backend, tmp_path) -> str:
+def database_url_fixture(request, backend) -> str:
     """On SQLite a copy of the world's file; PostgreSQL builds it in ``world``."""
     if backend == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(request.getfixturevalue("world_template")[0], path)
-        return f"sqlite:///{path}"
+        return request.getfixturevalue("sqlite_copy")(request.getfixturevalue("world_template")[0])
     return request.getfixturevalue("pg_database")
 
 

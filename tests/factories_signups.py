@@ -22,6 +22,7 @@ from tests.factories import reload as fresh  # noqa: F401 (re-exported)
 from volunteer_app.activities.models import Slot
 from volunteer_app.db import db, utcnow
 from volunteer_app.notifications.models import OutboxMessage
+from volunteer_app.notifications.services import written
 from volunteer_app.signups.models import Signup
 
 _seq = itertools.count(1)
@@ -84,11 +85,17 @@ def status_of(slot, volunteer) -> str | None:
 
 
 def mails_to(user) -> list[OutboxMessage]:
-    return list(
+    """The user's mails as they go out: one that the sending job writes (a sign-up's own,
+    ``queue_later``) is written here as the job would, without storing it."""
+    rows = list(
         OutboxMessage.select()
         .where(OutboxMessage.recipient == user.email)
         .order_by(OutboxMessage.id)
     )
+    for row in rows:
+        if row.template:
+            row.subject, row.body_text, row.body_html = written(row)
+    return rows
 
 
 def assert_invariant() -> None:

@@ -401,7 +401,8 @@ def test_the_realised_wishes_name_the_activity_in_the_familys_language(client, c
     assert f'/programm/{reading.id}" lang="de">Vorlesestunde</a>' in section
 
 
-def test_the_texts_of_many_activities_are_one_query(client, centre):
+def test_the_texts_of_many_activities_are_one_query(app, client, centre):
+    app.config["PUBLIC_PAGE_CACHE_BYTES"] = 0  # each request renders (else: kept, one query)
     counts = {}
     for n in (2, 12):
         for i in range(n):

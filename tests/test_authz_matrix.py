@@ -708,13 +708,11 @@ def world_template(sqlite_template, tmp_path_factory) -> tuple[str, dict[str, in
 
 
 @pytest.fixture
-def database_url(request, backend, tmp_path) -> str:
+def database_url(request, backend) -> str:
     """This module's tests start from the world: a copy of it on SQLite (PostgreSQL builds it
     in ``world``, after the tables are emptied)."""
     if backend == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(request.getfixturevalue("world_template")[0], path)
-        return f"sqlite:///{path}"
+        return request.getfixturevalue("sqlite_copy")(request.getfixturevalue("world_template")[0])
     return request.getfixturevalue("pg_database")
 
 

@@ -1,7 +1,8 @@
 """The API's twin of tests/test_concurrency_gunicorn.py: 500 programs sign their people up at
 once for the last places of one date, through ``POST /api/v1/slots/<id>/signups``.
 
-``gunicorn -w 4 wsgi:app`` on 127.0.0.1 serves a private, migrated PostgreSQL database;
+``gunicorn -w 4 wsgi:app`` on 127.0.0.1 serves a private, migrated PostgreSQL database (the
+session's, shared with the form's race: ``tests/gunicorn_server.py``);
 500 volunteers, each with a personal token of their own (``signups:write``: one rate-limit
 count per token, so the limit is not what stops anyone), post at once. Exactly the free
 places are confirmed, ``taken`` equals the confirmed sign-ups and never passes the capacity,
@@ -23,8 +24,6 @@ from tests.conftest import _close_all
 from tests.factories import make_user
 from tests.factories_accounts import use_fast_hashing
 from tests.factories_signups import assert_invariant, make_signup, make_slot, world
-from tests.gunicorn_server import run_gunicorn
-from tests.test_concurrency_gunicorn import private_pg  # noqa: F401 (a fixture)
 from volunteer_app import create_app
 from volunteer_app.activities.models import Slot
 from volunteer_app.common.security import hash_token
@@ -39,11 +38,14 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def server(private_pg, tmp_path):  # noqa: F811
-    """gunicorn with four workers on a free port; yields (port, log path)."""
-    log = tmp_path / "gunicorn.log"
-    with run_gunicorn(private_pg, log, workers=4, pool_size=5) as port:
-        yield port, log
+def server(gunicorn_server):
+    """The session's gunicorn (tests/gunicorn_server.py): (port, log path)."""
+    return gunicorn_server.port, gunicorn_server.log
+
+
+@pytest.fixture
+def private_pg(gunicorn_server):
+    return gunicorn_server.database_url
 
 
 def _tokens(volunteers) -> list[str]:
@@ -70,7 +72,7 @@ def _tokens(volunteers) -> list[str]:
 
 @pytest.mark.slow
 def test_five_hundred_simultaneous_api_sign_ups_through_gunicorn(
-    private_pg,  # noqa: F811
+    private_pg,
     server,
     monkeypatch,
 ):

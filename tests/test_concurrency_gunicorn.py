@@ -1,6 +1,7 @@
 """50 simultaneous sign-ups for the last places through a real multi-worker server.
 
-``gunicorn -w 4 wsgi:app`` on 127.0.0.1 serves a private, migrated PostgreSQL database;
+``gunicorn -w 4 wsgi:app`` on 127.0.0.1 serves a private, migrated PostgreSQL database (the
+session's, shared with the API's race: ``tests/gunicorn_server.py``);
 50 logged-in volunteers POST the sign-up form at once. Exactly the free places are taken,
 everyone else is told they are on the waitlist, and no request gets a 5xx.
 """
@@ -8,24 +9,21 @@ everyone else is told they are on the waitlist, and no request gets a 5xx.
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import threading
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 import pytest
 
 from config import TestingConfig
-from tests.conftest import PG_URL, _close_all, _migrate
+from tests.conftest import _close_all
 from tests.factories import make_user
 from tests.factories_signups import assert_invariant, make_signup, make_slot, world
-from tests.gunicorn_server import run_gunicorn
 from volunteer_app import create_app
 from volunteer_app.activities.models import Slot
-from volunteer_app.db import db, make_database
+from volunteer_app.db import db
 from volunteer_app.signups.models import Signup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,40 +31,15 @@ VOLUNTEERS = 50
 CAPACITY, ALREADY_TAKEN = 6, 3
 
 
-def _skip_or_fail(reason: str):
-    if os.environ.get("REQUIRE_POSTGRES") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+@pytest.fixture
+def server(gunicorn_server):
+    """The session's gunicorn (tests/gunicorn_server.py): (port, log path)."""
+    return gunicorn_server.port, gunicorn_server.log
 
 
 @pytest.fixture
-def private_pg():
-    """A private PostgreSQL database for this test, migrated, dropped afterwards."""
-    if not PG_URL:
-        _skip_or_fail("PostgreSQL not configured (set TEST_DATABASE_URL)")
-    admin = make_database(PG_URL, pool_size=1)
-    try:
-        admin.connect()
-    except Exception as exc:
-        _skip_or_fail(f"PostgreSQL unreachable: {exc}")
-    name = f"thekiz_gunicorn_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin.execute_sql(f'CREATE DATABASE "{name}"')
-    url = urlunparse(urlparse(PG_URL)._replace(path="/" + name))
-    try:
-        _migrate(url)
-        yield url
-    finally:
-        _close_all()
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close_all()
-
-
-@pytest.fixture
-def server(private_pg, tmp_path):
-    """gunicorn with four workers on a free port; yields (port, log path)."""
-    log = tmp_path / "gunicorn.log"
-    with run_gunicorn(private_pg, log, workers=4, pool_size=5) as port:
-        yield port, log
+def private_pg(gunicorn_server):
+    return gunicorn_server.database_url
 
 
 def _session_cookie(app, user) -> str:
@@ -164,8 +137,9 @@ def test_fifty_simultaneous_sign_ups_through_gunicorn(private_pg, server):
 
     with app.app_context(), db.connection_context():
         assert Slot.get_by_id(slot.id).taken == CAPACITY
-        assert Signup.select().where(Signup.status == "confirmed").count() == CAPACITY
-        assert Signup.select().where(Signup.status == "waitlisted").count() == VOLUNTEERS - free
+        of_slot = Signup.select().where(Signup.slot == slot.id)
+        assert of_slot.where(Signup.status == "confirmed").count() == CAPACITY
+        assert of_slot.where(Signup.status == "waitlisted").count() == VOLUNTEERS - free
         assert_invariant()
     _close_all()
     assert "Traceback" not in log.read_text(errors="replace")

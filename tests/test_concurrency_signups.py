@@ -177,7 +177,7 @@ def test_a_database_error_mid_booking_rolls_everything_back(app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_notify", broken)
+    monkeypatch.setattr(services, "queue_later", broken)  # the mail, after seat and sign-up
     with db.connection_context(), pytest.raises(RuntimeError):
         services.sign_up(slot.id, actor=volunteer)
     monkeypatch.undo()

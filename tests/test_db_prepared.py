@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import peewee as pw
 import pytest
 
 from tests.factories import make_centre, make_user
@@ -10,7 +11,7 @@ from tests.factories_signups import make_activity, make_slot
 from volunteer_app.accounts.models import User
 from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.centres.models import Centre
-from volunteer_app.db import Prepared
+from volunteer_app.db import Prepared, db, is_sqlite
 
 
 def _slot_query(slot_id):
@@ -45,9 +46,47 @@ def test_one_statement_text_for_every_call(conn):
     with count_queries() as counter:
         names = [prepared.first(u.id).name for u in users]
     assert names == ["Person 0", "Person 1", "Person 2"]
-    # Logged as "(sql, params)": the same SQL text, three sets of parameters.
-    assert len({logged.rsplit(", [", 1)[0] for logged in counter.queries}) == 1
+    # Logged as "(sql, params)": the same SQL text, three sets of parameters (on PostgreSQL
+    # the first may prepare the statement on the server; then each only names it).
+    assert len({_sent(logged) for logged in counter.queries}) == 1
     assert len(set(counter.queries)) == 3
+
+
+def _sent(logged: str) -> str:
+    text = logged.rsplit(", [", 1)[0]
+    return text.split("EXECUTE ", 1)[-1] if "EXECUTE " in text else text
+
+
+def test_postgresql_parses_and_plans_a_statement_once_per_connection(conn):
+    if is_sqlite():
+        pytest.skip("PostgreSQL only: SQLite keeps its own cache of compiled statements")
+    users = [make_user(name=f"Person {n}") for n in range(3)]
+    prepared = Prepared(lambda user_id: User.select().where(User.id == user_id), "person")
+    with count_queries() as counter:
+        names = [prepared.first(u.id).name for u in users]
+    assert names == ["Person 0", "Person 1", "Person 2"]
+    first, *rest = counter.queries
+    assert first.startswith("('PREPARE person_") and "; EXECUTE person_" in first
+    assert all(logged.startswith("('EXECUTE person_") for logged in rest)
+    held = db.execute_sql(
+        "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE %s", ("person_%",)
+    )
+    assert held.fetchone()[0] == 1
+
+
+def test_a_failed_statement_is_prepared_anew_under_another_name(conn):
+    """A ``PREPARE`` outlives a rollback: after an error the next call must not repeat it."""
+    if is_sqlite():
+        pytest.skip("PostgreSQL only (SQLite takes any value in any column)")
+    make_user(name="Person")
+    prepared = Prepared(
+        lambda user_id: User.update(failed_logins=User.failed_logins + 1).where(User.id == user_id),
+        "count_failure",
+    )
+    with pytest.raises(pw.DataError), db.atomic():
+        prepared.execute("not a number")
+    with db.atomic():
+        assert prepared.execute(User.select(User.id).scalar()).rowcount == 1
 
 
 def test_an_argument_must_become_exactly_one_parameter(conn):

@@ -168,3 +168,33 @@ def test_empty_problems_and_nobody_eligible():
         fixed=tuple(Pair(v.id, s.id) for v in problem.volunteers[:1] for s in problem.slots[:1]),
     )
     _same_network(full)
+
+
+def test_the_min_cost_flow_sees_every_node_and_only_the_two_supplies(monkeypatch):
+    """solve_flow sets the supplies of the source, the sink and the last node (0) only: the
+    solver's graph still has exactly the network's nodes (their number scales its costs) and
+    the same supplies as when every node's supply was set."""
+    from ortools.graph.python import min_cost_flow
+
+    made = []
+
+    class Recording(min_cost_flow.SimpleMinCostFlow):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(min_cost_flow, "SimpleMinCostFlow", Recording)
+    checked = 0
+    for name, problem in PROBLEMS[:12] + PROBLEMS[-6:]:
+        made.clear()
+        result = solve(problem, "flow")
+        if result.engine != "flow" or not made:
+            continue
+        (mcf,) = made
+        net = Columns(Context(problem)).network()
+        assert mcf.num_nodes() == net.nodes, name
+        supplies = [mcf.supply(node) for node in range(net.nodes)]
+        total = result.stats["max_flow"]
+        assert supplies == [total, -total] + [0] * (net.nodes - 2), name
+        checked += 1
+    assert checked >= 8

@@ -1,10 +1,17 @@
-"""Eligibility rules, the funnel, suggestions, reasons, and the checker catching violations."""
+"""Eligibility rules, the funnel, suggestions, reasons, and the checker catching violations
+(message for message as the checker before it, tests/matching_reference.py)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import date, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests import matching_reference as reference
+from tests.factories_matching import tiny
 from volunteer_app.matching import (
     Options,
     Pair,
@@ -18,8 +25,10 @@ from volunteer_app.matching import (
     funnel,
     funnels,
     reasons,
+    solve,
     suggest,
 )
+from volunteer_app.matching.generate import generate
 
 TUE = datetime(2026, 3, 3, 10, 0)  # a Tuesday
 
@@ -193,3 +202,64 @@ def test_checker_catches_every_kind_of_violation():
     )
     bad([Pair(2, 1)], "series 3", series)
     assert check(series, [Pair(2, 1), Pair(2, 2)]) == []
+
+
+def _with_noise(problem, seed: int):
+    """Outside load, fixed and declined pairs (some of them odd: unknown ids, duplicates)."""
+    rng = random.Random(seed)
+    vids = [v.id for v in problem.volunteers] + [999]
+    sids = [s.id for s in problem.slots] + [12345]
+    every = [Pair(v, s) for v in vids for s in sids]
+    days = sorted({s.start.date() for s in problem.slots})
+    load = {}
+    for vid in rng.sample(vids, min(2, len(vids))):
+        d = rng.choice(days) if days else date(2026, 3, 3)
+        iso = d.isocalendar()
+        load[vid] = {
+            "month": {(d.year, d.month): rng.randint(0, 3)},
+            "week": {(iso[0], iso[1]): rng.randint(0, 2)},
+            "day": {d: rng.randint(0, 1)},
+        }
+    fixed = tuple(rng.sample(every, 3)) if seed % 3 == 0 else ()
+    return replace(
+        problem,
+        fixed=fixed + fixed[:1],  # a confirmed pair listed twice counts twice
+        declined=frozenset(rng.sample(every, 4)) if seed % 2 else frozenset(),
+        load=load if seed % 4 else {},
+    ), every
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["plain", "same_day", "series"]))
+def test_property_the_checker_says_what_it_said_before(seed, kind):
+    """check() works on (volunteer, slot) tuples and counts now; the checker it replaced
+    (tests/matching_reference.py) gives the same messages in the same order, on random pair
+    sets with every kind of violation (duplicates and unknown ids included)."""
+    options = {
+        "plain": Options(),
+        "same_day": Options(allow_same_day=True),
+        "series": Options(same_person_for_series=True),
+    }[kind]
+    problem, every = _with_noise(tiny(seed, volunteers=5, slots=8, options=options), seed)
+    rng = random.Random(seed)
+    for _ in range(5):
+        pairs = rng.sample(every, rng.randint(0, 14))
+        pairs += rng.sample(pairs, min(len(pairs), rng.randint(0, 2)))
+        assert check(problem, pairs) == reference.check(problem, pairs)
+
+
+def test_the_checker_says_what_it_said_before_on_a_solved_month():
+    problem = generate(300, 1500, seed=4)
+    pairs = list(solve(problem, "greedy").pairs)
+    rng = random.Random(4)
+    noisy = pairs + rng.sample(
+        [Pair(v.id, s.id) for v in problem.volunteers[:40] for s in problem.slots[:150]], 400
+    )
+    for variant, chosen in (
+        (problem, pairs),
+        (problem, noisy),
+        (_with_noise(problem, 6)[0], noisy),
+    ):
+        found = check(variant, chosen)
+        assert found == reference.check(variant, chosen)
+    assert found  # the noisy set breaks rules

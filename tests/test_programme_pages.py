@@ -299,7 +299,8 @@ def test_pages_announce_the_family_feed(client, centre):
     assert alternate_links(get(client, "/zentren/")) == []
 
 
-def test_centre_page_query_count_is_constant_in_slots(client, centre):
+def test_centre_page_query_count_is_constant_in_slots(app, client, centre):
+    app.config["PUBLIC_PAGE_CACHE_BYTES"] = 0  # each request renders (else: kept, one query)
     reading = reading_hour(centre)
     baking = make_activity(centre, category_key="baking")
     many_slots(reading, WED, 5)
@@ -322,7 +323,8 @@ def test_centre_page_query_count_is_constant_in_slots(client, centre):
     assert filtered.count == 8  # a category filter leaves out the consultation hours
 
 
-def test_activity_page_query_count_is_constant_in_slots(client, centre):
+def test_activity_page_query_count_is_constant_in_slots(app, client, centre):
+    app.config["PUBLIC_PAGE_CACHE_BYTES"] = 0  # each request renders (else: kept, one query)
     reading = reading_hour(centre)
     many_slots(reading, WED, 10)
     url = f"/zentren/pusteblume/programm/{reading.id}"
@@ -349,3 +351,25 @@ def test_overview_query_count_is_constant(client, centre):
     with count_queries() as many:
         client.get("/zentren/")
     assert few.count == many.count == 1
+
+
+def test_the_overview_lists_fifty_centres_a_page(client, centre):
+    towns = [f"Ort {n:02d}" for n in range(52)]
+    for town in reversed(towns):
+        make_centre(name=f"ThEKiZ {town}", slug=f"ort-{town[-2:]}", town=town)
+    first = get(client, "/zentren/")
+    # By town: the centre in Jena, then the first 49 places.
+    assert first.count('class="card centre-card"') == 50
+    assert first.index("ThEKiZ Pusteblume") < first.index("ThEKiZ Ort 00")
+    assert "ThEKiZ Ort 48" in first and "Ort 49" not in first
+    assert 'rel="next" href="/zentren/?seite=2"' in first and 'rel="prev"' not in first
+    assert "Page 1" in first
+    with count_queries() as counted:
+        second = get(client, "/zentren/?seite=2")
+    assert counted.count == 1
+    assert second.count('class="card centre-card"') == 3
+    assert second.index("ThEKiZ Ort 49") < second.index("ThEKiZ Ort 50") < second.index("Ort 51")
+    assert 'rel="prev" href="/zentren/?seite=1"' in second and 'rel="next"' not in second
+    past = get(client, "/zentren/?seite=9")
+    assert 'class="card centre-card"' not in past and 'rel="prev"' in past
+    assert "No centres have been set up yet." not in past

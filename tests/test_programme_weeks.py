@@ -10,6 +10,7 @@ from volunteer_app.programme.queries import ProgrammeEntry
 from volunteer_app.programme.weeks import (
     MAX_WEEKS_AHEAD,
     berlin_midnight,
+    clock_labels,
     day_heading,
     first_week,
     group_by_week,
@@ -123,3 +124,25 @@ def test_entry_knows_its_berlin_day_and_status():
     assert late.starts_at.date() == dt.date(2027, 6, 29)  # UTC is still the day before
     assert late.berlin_day == dt.date(2027, 6, 30)
     assert late.is_cancelled and not entry(at(dt.date(2027, 6, 30), 9)).is_cancelled
+
+
+@pytest.mark.parametrize("language", ["de", "en", "ar", "fa_AF"])
+def test_clock_labels_are_the_time_filter_once_per_berlin_time(app, language):
+    """The page writes each entry's start and end as the ``time`` filter would, the same
+    Berlin time in winter and summer (another UTC time) alike."""
+    today = dt.date(2027, 3, 22)
+    winter, summer = dt.date(2027, 3, 27), dt.date(2027, 3, 29)  # around the spring change
+    entries = [
+        entry(at(winter, 15, 30)),
+        entry(at(summer, 15, 30)),
+        entry(at(summer, 9), hours=2),
+        entry(at(summer, 23, 45), "Spät"),
+    ]
+    weeks = group_by_week(entries, week_start(today), 2, today)
+    with app.test_request_context(), force_locale(language):
+        labels = clock_labels(weeks)
+        write = app.jinja_env.filters["time"]
+        moments = {m for e in entries for m in (e.starts_at, e.ends_at)}
+        assert labels == {m: write(m) for m in moments}
+    assert labels[at(winter, 15, 30)] == labels[at(summer, 15, 30)]
+    assert at(winter, 15, 30) != at(summer, 15, 30)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import threading
 import time
 
 import pytest
 
 from tests.factories import make_centre, make_coordinator, make_operator, make_user
+from tests.write_log import WriteLog
 from volunteer_app.accounts.models import LoginToken, User
 from volunteer_app.centres.models import ClosingDay, Invitation
 from volunteer_app.common.security import new_token
-from volunteer_app.db import utcnow
+from volunteer_app.db import db, is_sqlite, utcnow
+from volunteer_app.feeds.models import FeedCache
 from volunteer_app.models import all_models
 
 HTTPS = "https://localhost"
@@ -255,6 +258,26 @@ def test_action_verbs_rule_recognises_actions():
         assert not name.startswith(ACTION_VERBS), name
 
 
+def _gets_that_write(app, rules, values, users) -> tuple[int, list[str]]:
+    """GET every URL of ``rules`` as everyone; how many requests, and which changed a table."""
+    clients = {"anonymous": app.test_client()}
+    clients.update({role: _logged_in_client(app, user) for role, user in users.items()})
+    requested, problems = 0, []
+    with WriteLog(db, skip=CACHE_TABLES) as writes:
+        for rule in rules:
+            if "GET" not in rule.methods:
+                continue
+            for url in _urls(app, rule, values):
+                for who, client in clients.items():
+                    response = client.get(url)
+                    requested += 1
+                    assert response.status_code < 500, f"GET {url} as {who}"
+                    changed = writes.changed()
+                    if changed:
+                        problems.append(f"GET {url} as {who} changed {', '.join(changed)}")
+    return requested, problems
+
+
 def test_no_get_changes_the_database(app, conn):
     """GET every route, as everyone, with real ids and unused single-use links: nothing changes.
 
@@ -262,22 +285,93 @@ def test_no_get_changes_the_database(app, conn):
     queued a mail would do so behind the person's back.
     """
     values, users = _world()
-    clients = {"anonymous": app.test_client()}
-    clients.update({role: _logged_in_client(app, user) for role, user in users.items()})
     before = _snapshot()
-    requested, problems = 0, []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods:
-            continue
-        for url in _urls(app, rule, values):
-            for who, client in clients.items():
-                response = client.get(url)
-                requested += 1
-                assert response.status_code < 500, f"GET {url} as {who}"
-                after = _snapshot()
-                changed = _changes(before, after)
-                if changed:
-                    problems.append(f"GET {url} as {who} changed {', '.join(changed)}")
-                    before = after
+    requested, problems = _gets_that_write(app, app.url_map.iter_rules(), values, users)
     assert not problems, "\n".join(problems)
     assert requested >= 4 * 6  # every public page at least, for everyone
+    assert _changes(before, _snapshot()) == []  # and the detector's own table left no trace
+
+
+# Routes that do what no GET may do, to prove that the crawl above notices it.
+def _add_broken_routes(app) -> None:
+    days = itertools.count(1)
+
+    def insert():
+        day = dt.date(2031, 1, 1) + dt.timedelta(days=next(days))
+        ClosingDay.create(centre=1, day=day, reason="per GET")
+        return "ok"
+
+    def update():
+        User.update(name="Per GET").where(User.id == 1).execute()
+        return "ok"
+
+    def delete():
+        LoginToken.delete().where(LoginToken.id == 1).execute()
+        return "ok"
+
+    def raw_sql():
+        later = (
+            "expires_at + interval '1 day'" if not is_sqlite() else "datetime(expires_at, '+1 day')"
+        )
+        db.execute_sql(f"UPDATE {Invitation._meta.table_name} SET expires_at = {later}")  # noqa: S608
+        return "ok"
+
+    def in_another_thread():
+        thread = threading.Thread(target=lambda: db.connection_context()(insert)())
+        thread.start()
+        thread.join()
+        return "ok"
+
+    def same_value():  # changes nothing
+        User.update(email=User.email).where(User.id == 1).execute()
+        return "ok"
+
+    def rolled_back():  # changes nothing
+        with db.atomic() as transaction:
+            User.update(name="Nie gespeichert").where(User.id == 1).execute()
+            transaction.rollback()
+        return "ok"
+
+    def cache():  # a cache may be filled by a GET
+        now = utcnow()
+        FeedCache.create(
+            key=f"test-{next(days)}", revision="r", etag="e", body=b"x", last_modified=now,
+            rendered_at=now,
+        )  # fmt: skip
+        return "ok"
+
+    for name, view in (
+        ("insert", insert), ("update", update), ("delete", delete), ("raw_sql", raw_sql),
+        ("in_another_thread", in_another_thread), ("same_value", same_value),
+        ("rolled_back", rolled_back), ("cache", cache),
+    ):  # fmt: skip
+        app.add_url_rule(f"/test-get/{name}", endpoint=f"test_get_{name}", view_func=view)
+
+
+@pytest.mark.own_app
+def test_the_crawl_notices_a_get_that_writes(app, conn):
+    """The detector of ``test_no_get_changes_the_database`` (``tests/write_log.py``, also the
+    route fuzzer's) on routes that break the rule:
+    an INSERT, an UPDATE, a DELETE, raw SQL and a write in another thread are each reported
+    with the table they changed, for each person whose GET changed it; the same value written
+    again, a rolled-back write and a cache row are not."""
+    _add_broken_routes(app)
+    values, users = _world()
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/test-get/")]
+    before = _snapshot()
+    requested, problems = _gets_that_write(app, rules, values, users)
+    assert requested == 8 * 4
+    everyone = ("anonymous", *users)
+    # A closing day is public: the revision triggers move the centre's revision with it.
+    day = "ClosingDay, ContentRevision"
+    assert problems == [
+        *(f"GET /test-get/insert as {who} changed {day}" for who in everyone),
+        # The first changes the row; the others write the same value again, or find no row.
+        "GET /test-get/update as anonymous changed User",
+        "GET /test-get/delete as anonymous changed LoginToken",
+        *(f"GET /test-get/raw_sql as {who} changed Invitation" for who in everyone),
+        *(f"GET /test-get/in_another_thread as {who} changed {day}" for who in everyone),
+    ]
+    # The snapshot of every table (the detector before this one) sees the same tables.
+    changed = ["ClosingDay", "ContentRevision", "Invitation", "LoginToken", "User"]
+    assert sorted(_changes(before, _snapshot())) == changed

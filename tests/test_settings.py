@@ -28,6 +28,7 @@ TEMPLATES = ROOT / "templates"
 ENVIRON_ALLOWED = {
     ("volunteer_app/db.py", "make_database"): "libpq's PGCONNECT_TIMEOUT, which libpq reads",
     ("volunteer_app/ops.py", "_pg_command"): "the environment handed to pg_dump and psql",
+    ("volunteer_app/matching/__main__.py", "_solve"): "OpenBLAS's thread count while numpy loads",
 }
 # Read by the code but set by Flask-WTF's init_app, not by config.py.
 EXTENSION_SETTINGS = {"WTF_CSRF_FIELD_NAME", "WTF_CSRF_CHECK_DEFAULT"}

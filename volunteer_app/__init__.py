@@ -51,6 +51,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.jinja_env.globals["url_pattern"] = url_pattern
     db.init_app(app)
     security.init_app(app)
+    from volunteer_app.common import layout
+
+    layout.init_app(app)
 
     from volunteer_app.accounts import auth
     from volunteer_app.accounts.views import bp as accounts_bp

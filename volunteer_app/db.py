@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import os
+import re
 import sqlite3
+import weakref
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee as pw
@@ -123,6 +126,31 @@ class ReconnectingPool(PooledPostgresqlDatabase):
         run = super().execute_sql
         return self._first_statement(lambda: run(sql, params), _is_read(sql))
 
+    def execute_prepared(self, name: str, sql: str, params: list):
+        """Run ``sql`` (``%s`` parameters) as the server-side prepared statement ``name``:
+        ``PREPARE`` with the first ``EXECUTE`` on each connection (one round trip), then
+        ``EXECUTE`` only, so that the server parses and plans it once per connection
+        instead of on every call. Logged (and counted) as the text sent; a read is
+        repeated on a new connection like any other (prepared there anew)."""
+        run = super().execute_sql
+        marks = ", ".join(["%s"] * len(params))
+
+        def send():
+            conn = self.connection()
+            known = _SERVER_PREPARED.setdefault(conn, {})
+            current = known.get(name)
+            if current is not None:
+                return run(f"EXECUTE {current}({marks})", params)
+            # A PREPARE outlives a rollback, and an error may have come from it or from
+            # the EXECUTE after it: after an error the next call prepares under a new name.
+            attempt = f"{name}_{next(_PREPARED_NAMES)}"
+            numbered = _numbered(sql)
+            cursor = run(f"PREPARE {attempt} AS {numbered}; EXECUTE {attempt}({marks})", params)
+            known[name] = attempt
+            return cursor
+
+        return self._first_statement(send, _is_read(sql))
+
     def begin(self, *args, **kwargs):
         run = super().begin
         return self._first_statement(lambda: run(*args, **kwargs), True)
@@ -160,6 +188,23 @@ def _is_read(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT"
 
 
+# Per PostgreSQL connection: which ``Prepared`` statements it holds, under which name.
+_SERVER_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _numbered(sql: str) -> str:
+    """``%s`` parameters as ``$1``, ``$2``… (``%%``, a literal percent sign, stays)."""
+    parts = sql.split("%%")
+    count = 0
+
+    def number(_match) -> str:
+        nonlocal count
+        count += 1
+        return f"${count}"
+
+    return "%%".join(re.sub(r"%s", number, part) for part in parts)
+
+
 def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
 
@@ -195,6 +240,12 @@ def is_sqlite() -> bool:
     return isinstance(db.obj, pw.SqliteDatabase)
 
 
+_PREPARED_NAMES = itertools.count(1)
+
+#: A peewee cursor wrapper's own state, not its layout of the columns (``Prepared.rows``).
+_PER_CURSOR = frozenset({"cursor", "count", "index", "initialized", "populated", "row_cache"})
+
+
 class Prepared:
     """A read whose SQL is generated once per process (and kind of database); each call
     only supplies new parameters. For the few reads that run on (nearly) every request or
@@ -208,14 +259,25 @@ class Prepared:
     each must become one parameter of the SQL (an id compared with a column, say), which is
     then replaced by the argument. Rows come back as the built query returns them (joined
     models included), counted and guarded like any other statement.
+
+    ``execute`` runs a write the same way (an ``INSERT`` or a conditional ``UPDATE`` on every
+    sign-up) and returns the driver's cursor; its arguments may also be text or dates (a
+    stand-in for a text column becomes the stand-in's digits, and is found as such).
+
+    On PostgreSQL the statement is also prepared on the server, once per connection
+    (``ReconnectingPool.execute_prepared``): parsing and planning a statement cost the
+    server more than running these ones.
     """
 
     # Integers no id or constant of the app takes, one per argument.
-    _STAND_INS = (-918_273_645, -918_273_646, -918_273_647, -918_273_648)
+    _STAND_INS = tuple(range(-918_273_645, -918_273_653, -1))
 
-    def __init__(self, build):
+    def __init__(self, build, name: str = "prepared"):
+        """``name``: how the statement shows in the server's and the app's logs."""
         self._build = build
         self._compiled: dict[type, tuple] = {}
+        self._name = f"{name}_{next(_PREPARED_NAMES)}"
+        self._layouts: dict[type, dict] = {}
 
     def _compile(self, arity: int) -> tuple:
         kind = type(db.obj)
@@ -224,9 +286,13 @@ class Prepared:
             stand_ins = self._STAND_INS[:arity]
             query = self._build(*stand_ins)
             sql, params = query.sql()
-            if any(params.count(value) != 1 for value in stand_ins):
+            found = [
+                [i for i, p in enumerate(params) if p == value or p == str(value)]
+                for value in stand_ins
+            ]
+            if any(len(places) != 1 for places in found):
                 raise ValueError("each argument must become exactly one parameter of the SQL")
-            positions = [params.index(value) for value in stand_ins]
+            positions = [places[0] for places in found]
             compiled = self._compiled[kind] = (query, sql, tuple(params), positions)
         return compiled
 
@@ -235,11 +301,38 @@ class Prepared:
         values = list(params)
         for position, value in zip(positions, args, strict=True):
             values[position] = int(value)
-        return list(query._get_cursor_wrapper(db.execute_sql(sql, values)))
+        wrapper = query._get_cursor_wrapper(self._send(sql, values))
+        # What peewee works out from the first row (which column goes to which model and
+        # field, the converters, the joins) depends only on the SQL: kept from the first call.
+        kind = type(db.obj)
+        layout = self._layouts.get(kind)
+        if layout is not None:
+            vars(wrapper).update(layout)
+            wrapper.initialized = True
+        found = list(wrapper)
+        if layout is None and wrapper.initialized:
+            self._layouts[kind] = {
+                name: value for name, value in vars(wrapper).items() if name not in _PER_CURSOR
+            }
+        return found
 
     def first(self, *args: int):
         found = self.rows(*args)
         return found[0] if found else None
+
+    def execute(self, *args):
+        """Run the statement (a write) with these arguments, as given; the driver's cursor."""
+        _query, sql, params, positions = self._compile(len(args))
+        values = list(params)
+        for position, value in zip(positions, args, strict=True):
+            values[position] = value
+        return self._send(sql, values)
+
+    def _send(self, sql: str, values: list):
+        database = db.obj
+        if isinstance(database, ReconnectingPool):
+            return database.execute_prepared(self._name, sql, values)
+        return db.execute_sql(sql, values)
 
 
 def write_transaction():

@@ -14,12 +14,18 @@ The fixtures (``live_server``, ``page``, ``phone_page``, ``new_page``) live in
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 SHOTS_DIR = Path(os.environ.get("SHOTS_DIR", "/tmp/shots"))  # noqa: S108 (a scratch folder by design)
+# Screenshots are for people who look at a layout; no test reads them. A full-page one at phone
+# size costs Chromium 0.3-1 s (more than the page and its axe check), so they are taken only
+# when SHOTS_DIR is set (``SHOTS_DIR=/tmp/shots make test``). A failed test's pages are saved
+# either way (``$SHOTS_DIR/failed``, by default /tmp/shots/failed).
+TAKE_SHOTS = bool(os.environ.get("SHOTS_DIR"))
 
 # What fails a test. "moderate" and "minor" findings are reported by axe but tolerated.
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -43,10 +49,33 @@ def expect(actual, message: str | None = None):
     return playwright_expect(actual, message)
 
 
-def _axe():
-    from axe_playwright_python.sync_playwright import Axe
+def _axe_script() -> str:
+    from axe_playwright_python.base import AXE_SCRIPT
 
-    return Axe()
+    return AXE_SCRIPT
+
+
+# What the result of a check depends on besides the document: the window's size and scroll,
+# the media (print, colour scheme, motion), the address (``:target``) and the focused element.
+_A11Y_STATE = """() => [innerWidth, innerHeight, devicePixelRatio, scrollX, scrollY, location.href,
+  matchMedia('print').matches, matchMedia('(prefers-color-scheme: dark)').matches,
+  matchMedia('(prefers-reduced-motion: reduce)').matches,
+  document.activeElement && document.activeElement.outerHTML.slice(0, 300)].join('|')"""
+
+# Before a check: was this very state checked already (the same document, no change to its
+# DOM since, the same state as above and the same options), and is axe already loaded?
+_A11Y_BEFORE = """([key, state]) => [
+  window.__a11yChecked === key + '#' + state(), typeof window.axe !== 'undefined']"""
+
+# After a check that passed: remember it; a MutationObserver forgets it on any change.
+_A11Y_AFTER = """([key, state]) => {
+  window.__a11yChecked = key + '#' + state();
+  if (!window.__a11yObserver) {
+    window.__a11yObserver = new MutationObserver(() => { window.__a11yChecked = null; });
+    window.__a11yObserver.observe(document, {
+      subtree: true, childList: true, attributes: true, characterData: true});
+  }
+}"""
 
 
 def check_a11y(page, *, impacts=BLOCKING_IMPACTS, context=None, disable_rules=()) -> dict:
@@ -55,17 +84,35 @@ def check_a11y(page, *, impacts=BLOCKING_IMPACTS, context=None, disable_rules=()
     ``context`` limits the check to part of the page (an axe context, e.g. ``"#main"``);
     ``disable_rules`` switches off named rules (say why in the calling test). Returns axe's
     full result dictionary.
+
+    Axe runs once per state of a page: a second check of the same document with nothing
+    changed since (no DOM mutation, the same size, scroll, media, address and focus, the same
+    options) returns the first one's result, which passed; a check on a document that has axe
+    already does not load it again (~570 KB of script, ~65 ms).
     """
     options: dict = {"resultTypes": ["violations"]}
     if disable_rules:
         options["rules"] = {rule: {"enabled": False} for rule in disable_rules}
-    results = _axe().run(page, context=context, options=options).response
+    key = json.dumps([list(impacts), context, options], sort_keys=True)
+    state = f"({_A11Y_STATE})"
+    seen, loaded = page.evaluate(f"(key) => ({_A11Y_BEFORE})([key, {state}])", key)
+    last = getattr(page, "_a11y_last", None)
+    if seen and last is not None and last[0] == key:
+        return last[1]
+    if not loaded:
+        page.evaluate(_axe_script())
+    args = (
+        json.dumps(options) if context is None else f"{json.dumps(context)}, {json.dumps(options)}"
+    )
+    results = page.evaluate(f"axe.run({args})")
     blocking = [v for v in results["violations"] if v.get("impact") in impacts]
     if blocking:
         pytest.fail(
             f"Accessibility violations on {page.url}:\n" + format_violations(blocking),
             pytrace=False,
         )
+    page.evaluate(f"(key) => ({_A11Y_AFTER})([key, {state}])", key)
+    page._a11y_last = (key, results)
     return results
 
 
@@ -134,11 +181,17 @@ def assert_fits_viewport(page) -> None:
     )
 
 
-def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save a PNG under ``$SHOTS_DIR`` (default /tmp/shots) and return its path."""
-    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+def screenshot(page, name: str, *, full_page: bool = True, always: bool = False) -> Path | None:
+    """With ``SHOTS_DIR`` set (or ``always``), save a PNG of ``page`` (or of a locator: only
+    its element) as ``$SHOTS_DIR/<name>.png`` and return its path; else nothing."""
+    if not (TAKE_SHOTS or always):
+        return None
     path = SHOTS_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if hasattr(page, "goto"):
+        page.screenshot(path=str(path), full_page=full_page)
+    else:
+        page.screenshot(path=str(path))
     return path
 
 
@@ -189,7 +242,7 @@ def nav(page):
 def check_page(page, shot: str | None = None, *, folder: str = "flows", always_fit=False):
     """What every page reached by a click or a redirect must pass: no CSP violation, axe
     clean, one h1, nothing scrolls sideways (on a phone; at every size with ``always_fit``);
-    with ``shot``, a screenshot in ``$SHOTS_DIR/<folder>/``."""
+    with ``shot``, a screenshot in ``$SHOTS_DIR/<folder>/`` (when SHOTS_DIR is set)."""
     page.wait_for_load_state("load")
     assert_no_csp_violations(page)
     check_a11y(page)
@@ -197,7 +250,6 @@ def check_page(page, shot: str | None = None, *, folder: str = "flows", always_f
     if always_fit or size_of(page) == "phone":
         assert_fits_viewport(page)
     if shot:
-        (SHOTS_DIR / folder).mkdir(parents=True, exist_ok=True)
         screenshot(page, f"{folder}/{shot}-{size_of(page)}")
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import SHOTS_DIR, assert_fits_viewport, expect, screenshot, visit
+from tests.browser.helpers import assert_fits_viewport, expect, screenshot, visit
 from tests.factories import make_centre, make_coordinator, make_operator, make_user
 from tests.factories_coordination import (
     make_activity,
@@ -136,7 +136,6 @@ def seeded(live_server):
 
 
 def _shot(page, name):
-    (SHOTS_DIR / "desk").mkdir(parents=True, exist_ok=True)
     return screenshot(page, f"desk/{name}")
 
 

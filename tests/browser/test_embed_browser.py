@@ -12,10 +12,10 @@ import pytest
 
 from tests.browser.helpers import (
     PHONE,
-    SHOTS_DIR,
     assert_no_csp_violations,
     check_a11y,
     expect,
+    screenshot,
     visit,
 )
 from tests.factories import make_activity, make_centre, make_slot
@@ -151,16 +151,14 @@ def test_another_site_frames_the_programme(seeded, kita, new_page, lang, size):
         "window.innerWidth"
     ), "the frame scrolls sideways"
     assert not _refusals(errors), errors
-    (SHOTS_DIR / "embed").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS_DIR / "embed" / f"kita-{lang}-{size}.png"), full_page=True)
+    screenshot(page, f"embed/kita-{lang}-{size}")
 
 
 def test_the_framed_page_alone_is_accessible(seeded, new_page):
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     for lang in ("de", "ar"):
         visit(page, seeded.url_for("programme.embed", slug=SLUG, lang=lang))
-        (SHOTS_DIR / "embed").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS_DIR / "embed" / f"alone-{lang}-phone.png"), full_page=True)
+        screenshot(page, f"embed/alone-{lang}-phone")
 
 
 def test_our_other_pages_refuse_to_be_framed(seeded, kita, page):

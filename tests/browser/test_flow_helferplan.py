@@ -11,7 +11,15 @@ import re
 
 import pytest
 
-from tests.browser.helpers import SHOTS_DIR, check_page, expect, open_sized, visit
+from tests.browser.helpers import (
+    SHOTS_DIR,
+    TAKE_SHOTS,
+    check_page,
+    expect,
+    open_sized,
+    screenshot,
+    visit,
+)
 from tests.factories_helferplan import Week
 
 pytestmark = [pytest.mark.browser, pytest.mark.dates]
@@ -66,10 +74,10 @@ def test_coordinator_prints_next_weeks_helferplan(new_page, live_server, size):
                  .map(e => getComputedStyle(e).color)"""
     )
     assert set(colours) == {"rgb(0, 0, 0)"}, set(colours)
-    (SHOTS_DIR / "helferplan").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS_DIR / "helferplan" / "print-media.png"), full_page=True)
+    screenshot(page, "helferplan/print-media")
     pdf = page.pdf(prefer_css_page_size=True, print_background=False)
-    (SHOTS_DIR / "helferplan" / "helferplan.pdf").write_bytes(pdf)
+    if TAKE_SHOTS:
+        (SHOTS_DIR / "helferplan" / "helferplan.pdf").write_bytes(pdf)
     boxes = {
         tuple(round(float(n), 2) for n in box.split()[2:])
         for box in re.findall(rb"/MediaBox \[([0-9. ]+)\]", pdf.replace(b"\n", b" "))

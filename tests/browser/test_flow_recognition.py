@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import FLOW_SIZES, SHOTS_DIR, check_page, expect, open_sized, visit
+from tests.browser.helpers import FLOW_SIZES, check_page, expect, open_sized, screenshot, visit
 from tests.factories import make_activity, make_centre, make_coordinator, make_operator, make_user
 from tests.factories_wishes import attended, slot_on
 from volunteer_app.centres.queries import today
@@ -80,8 +80,7 @@ def test_a_certificate_is_signed_printed_and_seen_by_the_volunteer(new_page, liv
         expect(clara.locator(hidden).first).to_be_hidden()
     expect(certificate).to_be_visible()
     if size == "desktop":
-        (SHOTS_DIR / "recognition").mkdir(parents=True, exist_ok=True)
-        clara.screenshot(path=str(SHOTS_DIR / "recognition" / "print.png"), full_page=True)
+        screenshot(clara, "recognition/print")
 
     visit(vera, "/mein-engagement/anerkennung")
     vera.locator("#cert-heading").locator("..").get_by_role("link").first.click()

@@ -16,7 +16,6 @@ from types import SimpleNamespace
 import pytest
 
 from tests.browser.helpers import (
-    SHOTS_DIR,
     assert_fits_viewport,
     open_sized,
     screenshot,
@@ -150,7 +149,6 @@ def test_the_support_button_of_a_long_wish_stays_on_screen(live_server, new_page
     button = card.get_by_role("button", name="Unterstützen")
     box = button.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-    (SHOTS_DIR / "long-text").mkdir(parents=True, exist_ok=True)
-    card.screenshot(path=str(SHOTS_DIR / "long-text" / "wish-card.png"))
+    screenshot(card, "long-text/wish-card")
     button.click()
     assert page.get_by_text("Danke für Ihre Unterstützung!").is_visible()

@@ -11,7 +11,6 @@ import datetime as dt
 import pytest
 
 from tests.browser.helpers import (
-    SHOTS_DIR,
     assert_fits_viewport,
     check_a11y,
     expect,
@@ -43,7 +42,6 @@ def _seed():
 
 
 def _shot(page, name: str):
-    (SHOTS_DIR / "retention").mkdir(parents=True, exist_ok=True)
     return screenshot(page, f"retention/{name}")
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import SHOTS_DIR, choose_language, expect, screenshot, visit
+from tests.browser.helpers import choose_language, expect, screenshot, visit
 from tests.factories import make_activity, make_centre, make_operator, make_signup, make_user
 from tests.factories_activities import next_weekday
 from tests.factories_centres import make_closing_day
@@ -172,7 +172,6 @@ def test_switch_to_dari_and_back_on_a_phone(phone_page, seeded):
         menu.get_by_role("button", name="Dari — دری").tap()
     assert_right_to_left_and_fits(phone_page, "fa-AF")
     assert phone_page.url.endswith(f"/zentren/{SLUG}")  # back on the same page
-    (SHOTS_DIR / "rtl").mkdir(parents=True, exist_ok=True)
     phone_page.locator("details.lang-switch summary").tap()
     current = phone_page.locator(".lang-menu button[aria-current=true]")
     expect(current).to_have_attribute("lang", "fa-AF")

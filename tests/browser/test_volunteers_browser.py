@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import (
-    SHOTS_DIR,
     assert_fits_viewport,
     check_a11y,
     expect,
@@ -33,7 +32,6 @@ def _seed():
 
 
 def _shot(page, name: str):
-    (SHOTS_DIR / "profile").mkdir(parents=True, exist_ok=True)
     return screenshot(page, f"profile/{name}")
 
 

@@ -19,10 +19,13 @@ from flask_smorest import Blueprint
 from volunteer_app.activities.queries import activities_of
 from volunteer_app.api import auth, docs, queries, schemas, services
 from volunteer_app.api.problems import ApiProblem
+from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import centre_by_slug, today
 from volunteer_app.db import utcnow
 from volunteer_app.extensions import configured_limit, limiter
 from volunteer_app.programme.embed import render_snippet
+from volunteer_app.revisions.conditional import validator
+from volunteer_app.revisions.queries import public_state
 
 
 class ApiBlueprint(Blueprint):
@@ -85,14 +88,34 @@ def _centre(slug: str):
     return centre
 
 
-def _public(body: str, mimetype: str):
-    """A public answer: ETag of its bytes, cacheable for a minute, 304 for a match."""
+def _public(body: str, mimetype: str, etag: str | None = None):
+    """A public answer: cacheable for a minute, 304 for a match; its ETag is ``etag`` (the
+    centre's public revision, ``_programme_state``), else that of its bytes."""
     response = current_app.response_class(body, mimetype=mimetype)
-    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    response.set_etag(etag or hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = PUBLIC_MAX_AGE
     response.vary.add("Accept-Language")
     return response.make_conditional(request)
+
+
+def _programme_state(slug: str) -> tuple[Centre, str]:
+    """The centre (its id and slug, all the JSON programme needs) and the ETag of its
+    programme as this request would get it now: from the centre's public revision, the
+    address, the language, the day and the moments a date starts or ends, as the centre's
+    page (``revisions.conditional``), in one indexed lookup."""
+    state = public_state(slug)
+    if state is None:
+        raise ApiProblem(404, _("This centre does not exist."), kind="centre-not-found")
+    etag, _modified = validator(state, utcnow())
+    return Centre(id=state.centre_id, slug=slug), etag
+
+
+def _unchanged(etag: str, mimetype: str):
+    """The 304 for a request whose copy is still good, before anything is rendered."""
+    if request.if_none_match.contains_weak(etag):
+        return _public("", mimetype, etag)
+    return None
 
 
 # --- Public: centres and their programme ----------------------------------------------------------
@@ -144,9 +167,13 @@ def programme(slug: str, limit: int, cursor: str | None = None, lang=None, from_
     centre's programme page shows. Titles in the caller's language where the centre wrote
     one. Answers carry an ETag and may be cached for a minute; send If-None-Match for a 304.
     """
-    page = queries.programme(_centre(slug), cursor, limit, first=from_, last=to, now=utcnow())
+    centre, etag = _programme_state(slug)
+    unchanged = _unchanged(etag, "application/json")
+    if unchanged is not None:
+        return unchanged
+    page = queries.programme(centre, cursor, limit, first=from_, last=to, now=utcnow())
     body = json.dumps(schemas.ProgrammePageSchema().dump(page), ensure_ascii=False)
-    return _public(body, "application/json")
+    return _public(body, "application/json", etag)
 
 
 @bp.route("/centres/<slug>/programme.html", parameters=[SLUG], tags=[CENTRES])
@@ -166,8 +193,12 @@ def programme_html(slug: str, lang: str | None = None):
     For websites that cannot use a frame: the next dates as plain, escaped HTML in the
     caller's language, without scripts or styles of its own.
     """
+    _ref, etag = _programme_state(slug)
+    unchanged = _unchanged(etag, "text/html")
+    if unchanged is not None:
+        return unchanged
     snippet = render_snippet(_centre(slug), str(get_locale()))
-    return _public(snippet, "text/html")
+    return _public(snippet, "text/html", etag)
 
 
 # --- Staff: activities and slots with their fill levels --------------------------------------------

@@ -54,10 +54,9 @@ def _render_edit(centre, form, day_form):
 @bp.get("/zentren/")
 def list_centres():
     now = utcnow()
+    page = programme_queries.centres_with_programme(now, request.args.get("seite", 1, type=int))
     return render_template(
-        "centres/list.html",
-        centres=programme_queries.centres_with_programme(now),
-        today=berlin_today(now),
+        "centres/list.html", centres=page.items, page=page, today=berlin_today(now)
     )
 
 

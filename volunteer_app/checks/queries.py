@@ -10,6 +10,7 @@ from peewee import JOIN
 
 from volunteer_app.accounts.models import User
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+from volunteer_app.db import Prepared
 
 
 def certificate_valid_years() -> int:
@@ -28,11 +29,21 @@ def certificate_valid_until(check: CertificateCheck) -> dt.date | None:
         return d.replace(year=d.year + years, day=28)
 
 
+# Asked on every slot page of a child-facing activity and every sign-up for one: SQL built once.
+_CHECK = Prepared(
+    lambda volunteer_id, centre_id: (
+        CertificateCheck.select()
+        .where(
+            (CertificateCheck.volunteer == volunteer_id) & (CertificateCheck.centre == centre_id)
+        )
+        .limit(1)
+    )
+)
+
+
 def has_valid_certificate(volunteer_id: int, centre_id: int, on: dt.date) -> bool:
     """Eligible per an inspection by this centre that is still valid on the given date."""
-    check = CertificateCheck.get_or_none(
-        (CertificateCheck.volunteer == volunteer_id) & (CertificateCheck.centre == centre_id)
-    )
+    check = _CHECK.first(volunteer_id, centre_id)
     if check is None:
         return False
     until = certificate_valid_until(check)

@@ -9,6 +9,7 @@ import time
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
+from itsdangerous import URLSafeTimedSerializer
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -32,6 +33,18 @@ def is_frameable() -> bool:
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie sessions, except that a frameable page never sets the cookie
     (not even the idle-timeout refresh of a logged-in person's session)."""
+
+    _signing: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
+
+    def get_signing_serializer(self, app) -> URLSafeTimedSerializer | None:
+        # Flask makes a new one for reading and again for writing the cookie on every
+        # request; it depends on nothing but the keys, so one is kept while they stay.
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        known, serializer = self._signing
+        if known != keys:
+            serializer = super().get_signing_serializer(app)
+            self._signing = (keys, serializer)
+        return serializer
 
     def save_session(self, app, session, response) -> None:
         if is_frameable():

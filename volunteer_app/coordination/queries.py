@@ -14,10 +14,15 @@ from volunteer_app.accounts.models import User
 from volunteer_app.activities.models import Activity, Category, Slot
 from volunteer_app.activities.queries import category_label, slots_with_activity
 from volunteer_app.centres.models import Centre
+from volunteer_app.checkin.models import Checkin
+from volunteer_app.checkin.queries import is_current
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.checks.queries import CertificateStatus, certificate_status, present
 from volunteer_app.common.time import berlin_to_utc
-from volunteer_app.db import utcnow
+from volunteer_app.companions.models import ComingAlong
+from volunteer_app.db import Prepared, utcnow
+from volunteer_app.revisions.models import ContentRevision
+from volunteer_app.revisions.queries import Revision, revision_join, revision_of
 from volunteer_app.signups.models import ACTIVE, CantCome, Signup
 from volunteer_app.volunteers.queries import visible_volunteers
 
@@ -62,10 +67,66 @@ def paginate(query, number: int, per_page: int) -> Page:
 
 
 @dataclass(frozen=True)
+class Desk:
+    """A centre and its ``staff`` revision, which moves on every write the dashboard shows."""
+
+    centre: Centre
+    revision: Revision
+
+
+def _desk_query(slug):
+    return (
+        Centre.select(Centre, ContentRevision.value, ContentRevision.changed_at)
+        .join(
+            ContentRevision,
+            JOIN.LEFT_OUTER,
+            on=revision_join("staff", Centre.id),
+            attr="staff_revision",
+        )
+        .where(Centre.slug == slug)
+    )
+
+
+def desk(slug: str) -> Desk | None:
+    """The centre of this slug with its ``staff`` revision (one query on two unique indexes).
+    The revision is read before anything it versions, so what is read after it is at
+    least as new as it says."""
+    centre = _desk_query(slug).first()
+    if centre is None:
+        return None
+    found = getattr(centre, "staff_revision", None)
+    revision = revision_of(found.value, found.changed_at) if found else revision_of(0, None)
+    return Desk(centre, revision)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSlot:
+    """What a dashboard line shows of a slot and its activity."""
+
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    taken: int
+    status: str
+    cancel_reason: str
+    title: str  # the activity's
+    is_child_facing: bool  # the activity's
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+
+@dataclass(frozen=True)
 class SlotLine:
     """A slot on the dashboard with its activity, category and waiting people."""
 
-    slot: Slot
+    slot: BoardSlot
     category: str
     pending: int
     waitlisted: int
@@ -116,22 +177,44 @@ def _unfilled_first():
     return pw.Case(None, [((Slot.status == "scheduled") & (Slot.taken < Slot.capacity), 0)], 1)
 
 
-def dashboard(centre_id: int, first_day: dt.date, days: int = DASHBOARD_DAYS) -> Dashboard:
-    """The centre's slots of ``days`` Berlin days from ``first_day`` on: unfilled ones first,
-    then by time; with pending and waitlist counts (one query)."""
-    start, end = berlin_days(first_day, days)
-    query = slots_with_fill(centre_id, start, end).order_by(
-        _unfilled_first(), Slot.starts_at, Activity.title, Slot.id
-    )
-    lines = [
-        SlotLine(
-            slot,
-            category_label(slot.activity.category),
-            slot.pending_count or 0,
-            slot.waitlist_count or 0,
+def _board_query(centre_id, start, end):
+    return (
+        Slot.select(
+            Slot.id,
+            Slot.starts_at,
+            Slot.ends_at,
+            Slot.capacity,
+            Slot.taken,
+            Slot.status,
+            Slot.cancel_reason,
+            Activity.title,
+            Activity.is_child_facing,
+            Category.key,
+            Category.name,
+            _signup_count("pending"),
+            _signup_count("waitlisted"),
         )
-        for slot in query
-    ]
+        .join(Activity)
+        .join(Category)
+        .where((Activity.centre == centre_id) & (Slot.starts_at >= start) & (Slot.starts_at < end))
+        .order_by(_unfilled_first(), Slot.starts_at, Activity.title, Slot.id)
+        .tuples()
+    )
+
+
+def dashboard(centre_id: int, first_day: dt.date, days: int = DASHBOARD_DAYS) -> Dashboard:
+    """The centre's slots of ``days`` Berlin days from ``first_day`` on, cancelled ones
+    included: unfilled ones first, then by time; with pending and waitlist counts (one
+    query, only the columns a line shows)."""
+    start, end = berlin_days(first_day, days)
+    rows = _board_query(centre_id, start, end)
+    labels: dict = {}
+    lines = []
+    for *columns, key, name, pending, waitlisted in rows:
+        label = labels.get((key, name))
+        if label is None:
+            label = labels[key, name] = category_label(Category(key=key, name=name))
+        lines.append(SlotLine(BoardSlot(*columns), label, pending or 0, waitlisted or 0))
     return Dashboard(lines, first_day, first_day + dt.timedelta(days=days - 1))
 
 
@@ -244,14 +327,21 @@ def unfilled_slots_for(centre_ids, start: dt.datetime, end: dt.datetime) -> list
 # --- Roster -------------------------------------------------------------------------------
 
 
-def roster_slot(slot_id: int) -> Slot | None:
-    """A slot with its activity, category, centre and responsible staff member."""
-    return (
-        slots_with_activity(User)
+# On every roster request and every action on it: the SQL of the wide join written once.
+_ROSTER_SLOT = Prepared(
+    lambda slot_id: (
+        slots_with_activity(User.id, User.name)
         .join_from(Activity, User, JOIN.LEFT_OUTER, on=(Activity.responsible == User.id))
         .where(Slot.id == slot_id)
-        .first()
+        .limit(1)
     )
+)
+
+
+def roster_slot(slot_id: int) -> Slot | None:
+    """A slot with its activity, category, centre and responsible staff member (id and
+    name only: all the desk shows of them)."""
+    return _ROSTER_SLOT.first(slot_id)
 
 
 @dataclass(frozen=True)
@@ -272,6 +362,8 @@ class Roster:
     confirmed: list[RosterLine] = field(default_factory=list)
     pending: list[RosterLine] = field(default_factory=list)
     waitlisted: list[RosterLine] = field(default_factory=list)
+    checkins: dict[int, Checkin] = field(default_factory=dict)  # sign-up id -> current check-in
+    children: dict[int, int] = field(default_factory=dict)  # sign-up id -> children along
 
     @property
     def is_past(self) -> bool:
@@ -309,30 +401,74 @@ def _checks_joined(query, volunteer_field, centre_id: int):
     )
 
 
+def _roster_query(slot_id, certificate_centre, measles_centre):
+    person = (User.id, User.name, User.email, User.phone)  # what the roster shows of them
+    return (
+        Signup.select(Signup, *person, CertificateCheck, MeaslesProof, Checkin, ComingAlong)
+        .join(User, on=(Signup.volunteer == User.id))
+        .join_from(
+            Signup,
+            CertificateCheck,
+            JOIN.LEFT_OUTER,
+            on=(CertificateCheck.volunteer == Signup.volunteer)
+            & (CertificateCheck.centre == certificate_centre),
+            attr="certificate_check",
+        )
+        .join_from(
+            Signup,
+            MeaslesProof,
+            JOIN.LEFT_OUTER,
+            on=(MeaslesProof.volunteer == Signup.volunteer)
+            & (MeaslesProof.centre == measles_centre),
+            attr="measles_proof",
+        )
+        .join_from(
+            Signup, Checkin, JOIN.LEFT_OUTER, on=(Checkin.signup == Signup.id), attr="checkin"
+        )
+        .join_from(
+            Signup,
+            ComingAlong,
+            JOIN.LEFT_OUTER,
+            on=(ComingAlong.signup == Signup.id),
+            attr="coming_along",
+        )
+        .where((Signup.slot == slot_id) & Signup.status.in_(ACTIVE))
+        .order_by(Signup.queued_at, Signup.id)
+    )
+
+
+# The roster, its print and CSV: the SQL of the join written once (the centre is given twice,
+# once for each of its checks: each argument of a prepared read is one parameter).
+_ROSTER = Prepared(_roster_query)
+
+
 def roster(slot: Slot) -> Roster:
-    """Confirmed (by name), pending and waitlisted (in queue order) people of a slot, each
-    with this centre's certificate status on the slot's day and measles note (one query)."""
-    centre_id = slot.activity.centre_id
-    query = Signup.select(Signup, User, CertificateCheck, MeaslesProof).join(
-        User, on=(Signup.volunteer == User.id)
-    )
-    query = _checks_joined(query, Signup.volunteer, centre_id)
-    query = query.where((Signup.slot == slot.id) & Signup.status.in_(ACTIVE)).order_by(
-        Signup.queued_at, Signup.id
-    )
+    """Confirmed (by name), pending and waitlisted (in queue order) people of a slot (id,
+    name, e-mail and phone of each), each with this centre's certificate status on the
+    slot's day and measles note, their current check-in and the children coming along with
+    them (one query)."""
     result = Roster(slot)
     day = slot.starts_at.date()
-    for signup in query:
+    child_facing = slot.activity.is_child_facing
+    centre_id = slot.activity.centre_id
+    rows = _ROSTER.rows(slot.id, centre_id, centre_id)
+    for signup in rows:
         check = present(signup, "certificate_check")
         line = RosterLine(
             signup,
-            certificate_status(check, day) if slot.activity.is_child_facing else None,
+            certificate_status(check, day) if child_facing else None,
             present(signup, "measles_proof"),
         )
         queue = getattr(result, signup.status)
         if signup.status == "waitlisted":
             line = dataclasses.replace(line, position=len(queue) + 1)
         queue.append(line)
+        arrived = present(signup, "checkin")
+        if is_current(arrived, signup):
+            result.checkins[signup.id] = arrived
+        along = present(signup, "coming_along")
+        if along is not None:
+            result.children[signup.id] = along.children
     result.confirmed.sort(key=lambda line: (line.person.name.casefold(), line.signup.id))
     return result
 

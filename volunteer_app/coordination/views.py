@@ -14,7 +14,6 @@ from markupsafe import Markup
 from volunteer_app.audit.queries import centre_log
 from volunteer_app.centres.access import managed_centre as _managed_centre
 from volunteer_app.centres.queries import can_manage, closures_between, today
-from volunteer_app.checkin import queries as checkin_queries
 from volunteer_app.checkin import services as checkin
 from volunteer_app.checkin.services import AttendanceRow
 from volunteer_app.checks import services as checks
@@ -23,8 +22,7 @@ from volunteer_app.checks.queries import certificate_status, checks_of
 from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.forms import ActionForm, apply_domain_error
 from volunteer_app.common.time import to_berlin
-from volunteer_app.companions.queries import children_on_slot
-from volunteer_app.coordination import queries
+from volunteer_app.coordination import fragments, queries
 from volunteer_app.coordination.export import roster_csv
 from volunteer_app.coordination.forms import AssignForm, AttendanceForm, CapacityForm, SearchForm
 from volunteer_app.db import utcnow
@@ -85,21 +83,48 @@ def hours(value) -> str:
 @bp.get("/zentren/<slug>/planung")
 @login_required
 def dashboard(slug: str):
-    centre = _managed_centre(slug)
-    board = queries.dashboard(centre.id, today())
+    desk = queries.desk(slug) or abort(404)
+    if not can_manage(current_user, desk.centre):
+        abort(403)
+    now = utcnow()
+    day = to_berlin(now).date()
+    language = str(get_locale() or "de")
+    board = fragments.dashboards.get(
+        (desk.centre.id, language),
+        (desk.revision.token, day),
+        now,
+        lambda: _render_dashboard(desk.centre, now, day, language),
+    )
     return render_template(
-        "coordination/dashboard.html",
+        "coordination/dashboard.html", centre=desk.centre, board=fragments.with_csrf(board)
+    )
+
+
+def _render_dashboard(centre, now: dt.datetime, day: dt.date, language: str):
+    """The dashboard's content, and the moment it stops being good by itself: when a slot
+    of the centre starts (it leaves the approvals, joins the attendance still to record),
+    or the oldest attendance still to record leaves that list. The 14 days begin before
+    ``now``, so their lines hold the next start (or it is days away and the day key goes
+    first)."""
+    board = queries.dashboard(centre.id, day)
+    attendance_due = queries.awaiting_attendance(centre.id, now)
+    html = render_template(
+        "coordination/_dashboard.html",
         centre=centre,
         board=board,
-        attendance_due=queries.awaiting_attendance(centre.id, utcnow()),
+        attendance_due=attendance_due,
         wishes_pending=wishes.pending_count(centre.id),
         cant_come=queries.cant_come_notices(centre.id),
-        closures=closures_between(
-            centre.id, board.first_day, board.last_day, str(get_locale() or "de")
-        ),
-        approvals=queries.awaiting_approval(centre.id, utcnow()),
+        closures=closures_between(centre.id, board.first_day, board.last_day, language),
+        approvals=queries.awaiting_approval(centre.id, now),
         certificates_requested=reports.requested_count(centre.id),
+        # Kept for everyone: the forms' token is filled in per request (with_csrf).
+        csrf_token=lambda: fragments.CSRF_PLACEHOLDER,
     )
+    lookback = dt.timedelta(days=queries.ATTENDANCE_LOOKBACK_DAYS)
+    moments = [line.slot.starts_at for line in board.lines if line.slot.starts_at >= now]
+    moments += [slot.starts_at + lookback for slot in attendance_due]
+    return html, min(moments, default=None)
 
 
 # --- Roster -------------------------------------------------------------------------------
@@ -142,8 +167,8 @@ def _roster_page(slot, attendance_form: AttendanceForm | None = None):
         capacity_form=CapacityForm(formdata=None, capacity=slot.capacity),
         attendance_form=attendance_form,
         attendance_rows=attendance_form.by_signup() if attendance_form else {},
-        checkins=checkin_queries.checkins_of_slot(slot.id),
-        children=children_on_slot(slot.id) if slot.activity.companion_children else {},
+        checkins=roster.checkins,
+        children=roster.children if slot.activity.companion_children else {},
     )
 
 

@@ -12,7 +12,8 @@ that, inside the same transaction, ``erase_account``
   "gelöschte Person") and replaces their name, e-mail address and phone in the texts that
   outlive them: audit details, mails to other people, the signer's name on certificates;
 - deletes mail to them, invitations to their address, their address on families' wishes,
-  and the cache of rendered calendar feeds (staff feeds show first names).
+  the cache of rendered calendar feeds (staff feeds show first names), and the counter of
+  changes to their own sign-ups (``content_revision``, scope ``person``), last of all.
 
 Everything happens in one transaction: a failure leaves the account as it was.
 """
@@ -43,7 +44,7 @@ from volunteer_app.common.errors import InvalidToken, NotAllowed, NotFound
 from volunteer_app.common.security import new_token
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import external_url
-from volunteer_app.db import is_sqlite, utcnow, write_transaction
+from volunteer_app.db import db, is_sqlite, utcnow, write_transaction
 from volunteer_app.erasure import queries
 from volunteer_app.erasure.models import AnonymousHours, DeletionRequest, InactivityNotice
 from volunteer_app.feeds.models import FeedCache
@@ -52,6 +53,7 @@ from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.notifications.services import queue_mail
 from volunteer_app.recognition.models import EhrenamtsZertifikat
 from volunteer_app.reports.models import VolunteeringCertificate
+from volunteer_app.revisions.models import ContentRevision
 from volunteer_app.signups import services as signups
 from volunteer_app.wishes.models import Wish
 
@@ -269,7 +271,25 @@ def erase_account(user: User) -> None:
         FeedCache.delete().execute()  # rendered again on the next request, without them
         User.delete().where(User.id == person.id).execute()
         _tell_coordinators(cancelled)
+        _drop_person_revision(person.id)
     log.info("user %s erased", user.id)
+
+
+def _drop_person_revision(user_id: int) -> None:
+    """Delete the person's revision counter (how often and when their own sign-ups last
+    changed: their calendar feed's revision). The triggers move it on every change to their
+    sign-ups, the cascade's deletions included; on PostgreSQL they run at COMMIT (deferred),
+    so the sign-ups' ones run now, or they would write the row back after this delete (and
+    are deferred again for whatever follows in the transaction). Nothing can move it again:
+    the person has no sign-up left."""
+    postgres = not is_sqlite()
+    if postgres:
+        db.execute_sql("SET CONSTRAINTS rev_signup IMMEDIATE")
+    ContentRevision.delete().where(
+        (ContentRevision.scope == "person") & (ContentRevision.owner_id == user_id)
+    ).execute()
+    if postgres:
+        db.execute_sql("SET CONSTRAINTS rev_signup DEFERRED")
 
 
 def _locked(user_id: int) -> User | None:

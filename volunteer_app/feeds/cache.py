@@ -134,14 +134,35 @@ def response(feed: Feed, head=_UNREAD) -> Response:
     return _answer(rendered(feed, head=head), feed.private, feed.filename)
 
 
+def head_of(feed: Feed) -> FeedCache | None:
+    """The head of the feed's cache entry (one query; None without one or without a key)."""
+    return queries.cache_head(feed.key) if feed.key is not None else None
+
+
+def answer_if_cached(feed: Feed, head: FeedCache | None, *, body: bool = True) -> Response | None:
+    """The answer from the cache entry's ``head`` when it holds the feed's revision and is
+    fresh, without rendering; None when the feed must be rendered. ``body=False``: only a
+    304 (None unless the request matches), so that no body is read."""
+    if feed.key is None or not _fresh(head, _revision(feed), utcnow()):
+        return None
+    return _answer_or_none(_from_cache(head), feed.private, feed.filename, body)
+
+
 def answer_from_head(
-    head: FeedCache | None, revision: str, *, private: bool, filename: str
+    head: FeedCache | None, revision: str, *, private: bool, filename: str, body: bool = True
 ) -> Response | None:
     """The answer straight from the cache entry's head, when it holds ``revision`` (a feed's
-    revision as ``queries`` tells it) and is fresh; None when the feed must be rendered."""
+    revision as ``queries`` tells it) and is fresh; None when the feed must be rendered.
+    ``body=False``: only a 304 (None unless the request matches)."""
     if not _fresh(head, revision_key(revision), utcnow()):
         return None
-    return _answer(_from_cache(head), private, filename)
+    return _answer_or_none(_from_cache(head), private, filename, body)
+
+
+def _answer_or_none(result: Rendered, private: bool, filename: str, body: bool):
+    if not body and not _not_modified(result):
+        return None
+    return _answer(result, private, filename)
 
 
 def _answer(result: Rendered, private: bool, filename: str) -> Response:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -34,10 +38,121 @@ FEEDS_LIMIT = configured_limit("RATELIMIT_FEEDS")
 FEED_URL_LIMIT = configured_limit("RATELIMIT_FEED_URL")
 
 
+# The endpoints whose conditional requests the limits do not count when they match.
+_FEEDS = frozenset({"feeds.family_feed", "feeds.private_feed"})
+
+
 def _per_url() -> str:
     from flask_limiter.util import get_remote_address
 
     return f"{get_remote_address()}|{request.path}"
+
+
+@bp.before_request
+def _feed_request() -> None:
+    # After the app's own hooks (the database's included), before the view and its limits.
+    g.feed_request = request.endpoint in _FEEDS
+
+
+@limiter.request_filter
+def _not_modified() -> bool:
+    """Whether this request to a feed will be answered with 304: then no rate limit counts
+    it, and the limiter does no work for it at all.
+
+    Only a conditional request (``If-None-Match``/``If-Modified-Since``) can be; it is a
+    304 only when it matches the current ETag (or date) of a feed that exists, so it tells
+    nothing to someone guessing keys: an unknown key, a miss and every 200 still count.
+    What is worked out here (one indexed lookup for a family feed, two for a private
+    link) is kept for the view, which does not read it again. The limiter asks every
+    request, first before the app's hooks have run: this answers only once the feeds'
+    own hook has (``_feed_request``)."""
+    if not g.get("feed_request"):
+        return False
+    if not request.if_none_match and request.if_modified_since is None:
+        return False
+    return _lookup().not_modified is not None
+
+
+@dataclass
+class _Lookup:
+    """What a feed request found before anything is rendered or a body read: the feed's
+    cache entry's head and, when the request matches it, the 304 (else None)."""
+
+    not_modified: Response | None = None
+    head: object = None  # family feed: queries.FamilyHead; private link: the cache entry's head
+    feed: content.Feed | None = None  # private link
+    day: dt.date | None = None  # family feed: the first day of its window
+    revision: str = ""  # family feed: its revision
+    missing: bool = False  # no such feed: 404
+
+
+def _lookup() -> _Lookup:
+    """The request's lookup, once per request (the rate limits ask before the view)."""
+    found = g.get("feed_lookup")
+    if found is None:
+        args = request.view_args or {}
+        if request.endpoint == "feeds.family_feed":
+            found = _family_lookup(args["slug"])
+        else:
+            found = _private_lookup(args["token"])
+        g.feed_lookup = found
+    return found
+
+
+def _family_lookup(slug: str) -> _Lookup:
+    # One query tells whether the cached revision is current (never a slot row).
+    lang = pages.feed_language(request.args)
+    ids = pages.category_ids(request.args) if lang else None
+    head = queries.family_head(slug, ids, lang) if ids is not None else None
+    if head is None:
+        return _Lookup(missing=True)
+    day = today()
+    revision = queries.family_revision(
+        head.centre_id, ids, queries.bounds(day), lang, head.revision
+    )
+    answer = cache.answer_from_head(
+        head.cached, revision, private=False, filename=content.family_filename(slug), body=False
+    )
+    return _Lookup(answer, head, day=day, revision=revision)
+
+
+def _private_lookup(token: str) -> _Lookup:
+    try:
+        feed = services.feed_for_token(token, today())
+    except NotFound:
+        return _Lookup(missing=True)
+    head = cache.head_of(feed)
+    return _Lookup(cache.answer_if_cached(feed, head, body=False), head, feed)
+
+
+@bp.get("/zentren/<slug>/kalender.ics")
+@limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
+@limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
+def family_feed(slug: str):
+    # Only when the cache does not hold the current revision are the centre and the
+    # categories read and the feed rendered.
+    found = _lookup()
+    if found.missing:
+        abort(404)
+    filename = content.family_filename(slug)
+    answer = found.not_modified or cache.answer_from_head(
+        found.head.cached, found.revision, private=False, filename=filename
+    )
+    if answer is not None:
+        return answer
+    centre, chosen, lang = _family(slug)
+    feed = content.family_feed(centre, chosen, lang, found.day, found.head.revision)
+    return cache.response(feed, head=found.head.cached)
+
+
+@bp.get("/kalender/<token>.ics")
+@limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
+@limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
+def private_feed(token: str):
+    found = _lookup()
+    if found.missing:
+        abort(404)
+    return found.not_modified or cache.response(found.feed, head=found.head)
 
 
 def _family(slug: str, default_language: str | None = None, *language_args: str):
@@ -49,40 +164,6 @@ def _family(slug: str, default_language: str | None = None, *language_args: str)
         abort(404)
     names = language_args or (pages.FEED_LANGUAGE_ARG, pages.CHOICE_ARG)
     return centre, chosen, pages.feed_language(request.args, default_language, names) or abort(404)
-
-
-@bp.get("/zentren/<slug>/kalender.ics")
-@limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
-@limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
-def family_feed(slug: str):
-    # One query tells whether the cached revision is current (never a slot row); only when
-    # it is not are the centre and the categories read and the feed rendered.
-    lang = pages.feed_language(request.args) or abort(404)
-    ids = pages.category_ids(request.args)
-    head = queries.family_head(slug, ids, lang) if ids is not None else None
-    head or abort(404)
-    day = today()
-    revision = queries.family_revision(
-        head.centre_id, ids, queries.bounds(day), lang, head.revision
-    )
-    filename = content.family_filename(slug)
-    answer = cache.answer_from_head(head.cached, revision, private=False, filename=filename)
-    if answer is not None:
-        return answer
-    centre, chosen, lang = _family(slug)
-    feed = content.family_feed(centre, chosen, lang, day, head.revision)
-    return cache.response(feed, head=head.cached)
-
-
-@bp.get("/kalender/<token>.ics")
-@limiter.shared_limit(FEEDS_LIMIT, scope="feeds")
-@limiter.limit(FEED_URL_LIMIT, key_func=_per_url)
-def private_feed(token: str):
-    try:
-        feed = services.feed_for_token(token, today())
-    except NotFound:
-        abort(404)
-    return cache.response(feed)
 
 
 @bp.get("/zentren/<slug>/kalender")

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import sys
 
 from .check import check
-from .generate import generate
-from .jsonio import problem_from_json, problem_to_json, solution_to_json
+from .jsonio import dumps_indented, problem_from_json, problem_to_json, solution_to_json
 from .solve import ENGINES, solve
 
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "generate":
+        from .generate import generate
+
         if args.volunteers < 0 or args.slots < 0:
             parser.error("--volunteers and --slots must not be negative")
         text = json.dumps(
@@ -40,6 +43,27 @@ def main(argv: list[str] | None = None) -> int:
                 fh.write(text + "\n")
         return 0
 
+    # A short run that makes hundreds of thousands of objects and frees them at the end: the
+    # cyclic garbage collector would only walk them again and again (none of them form cycles
+    # that must go before the process ends).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _solve(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _solve(args) -> int:
+    if "numpy" not in sys.modules and "OPENBLAS_NUM_THREADS" not in os.environ:
+        # numpy's OpenBLAS starts a thread per core when it is loaded; the engine does no
+        # linear algebra, so it is loaded with one (an explicit setting is kept)
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        try:
+            import numpy  # noqa: F401
+        finally:
+            del os.environ["OPENBLAS_NUM_THREADS"]
     try:
         if args.problem == "-":
             data = json.load(sys.stdin)
@@ -57,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     solution = solve(problem, engine=args.engine)
     out = solution_to_json(solution)
     out["violations"] = check(problem, solution.pairs)
-    sys.stdout.write(json.dumps(out, indent=1) + "\n")  # one write, not one per token
+    sys.stdout.write(dumps_indented(out) + "\n")  # one write, not one per token
     return 1 if out["violations"] else 0
 
 

@@ -50,7 +50,10 @@ def _spread(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _member(owner: np.ndarray, codes: np.ndarray, pairs: list, width: int) -> np.ndarray:
-    """Whether (owner[i], codes[i]) is among `pairs` [(owner, code)]; codes < 0 never are."""
+    """Whether (owner[i], codes[i]) is among `pairs`; codes < 0 never are.
+
+    `pairs`: [(owner, code), …] or the same flat, [owner, code, owner, code, …] (a flat list
+    of ints becomes an array several times faster than a list of tuples)."""
     if not pairs or len(owner) == 0:
         return np.zeros(len(owner), dtype=bool)
     table = np.array(pairs, dtype=np.int64).reshape(-1, 2)
@@ -117,9 +120,13 @@ class Columns:
 
     def _slot_columns(self) -> None:
         slots, n = self.slot_list, len(self.slot_list)
-        self.start_us = np.fromiter(((s.start - EPOCH) // MICRO for s in slots), np.int64, n)
-        self.end_us = np.fromiter(((s.end - EPOCH) // MICRO for s in slots), np.int64, n)
-        day = np.fromiter((s.start.toordinal() for s in slots), np.int64, n)
+        micro: dict = {}  # datetime -> microseconds since 1970 (slots share their times)
+        for moment in itertools.chain.from_iterable((s.start, s.end) for s in slots):
+            if moment not in micro:
+                micro[moment] = (moment - EPOCH) // MICRO
+        self.start_us = np.fromiter((micro[s.start] for s in slots), np.int64, n)
+        self.end_us = np.fromiter((micro[s.end] for s in slots), np.int64, n)
+        day = self.start_us // DAY_US + EPOCH_DAY  # date.toordinal of the start
         midnight = (day - EPOCH_DAY) * DAY_US
         self.start_min = (self.start_us - midnight) // MINUTE_US  # model.span_minutes
         self.end_min = -((midnight - self.end_us) // MINUTE_US)
@@ -135,26 +142,31 @@ class Columns:
         self.day_week = np.array([self.week_keys.index(w) for w in weeks], dtype=np.int64)
         self.day_dates = day_dates
         self.day_ord = day
-        self.centres = sorted({s.centre for s in slots})
-        self.categories = sorted({s.category for s in slots})
-        self.languages = sorted({s.language for s in slots if s.language is not None})
-        self.series = sorted({s.series for s in slots if s.series is not None})
+        centre = [s.centre for s in slots]
+        category = [s.category for s in slots]
+        language = [s.language for s in slots]
+        series = [s.series for s in slots]
+        self.centres = sorted(set(centre))
+        self.categories = sorted(set(category))
+        self.languages = sorted(set(language) - {None})
+        self.series = sorted(set(series) - {None})
         self.centre_code = {c: i for i, c in enumerate(self.centres)}
         self.category_code = {c: i for i, c in enumerate(self.categories)}
         self.language_code = {c: i for i, c in enumerate(self.languages)}
         self.series_code = {c: i for i, c in enumerate(self.series)}
-        self.s_centre = np.array([self.centre_code[s.centre] for s in slots], dtype=np.int64)
-        self.s_category = np.array([self.category_code[s.category] for s in slots], dtype=np.int64)
-        self.s_language = np.array(
-            [-1 if s.language is None else self.language_code[s.language] for s in slots],
-            dtype=np.int64,
-        )
-        self.s_series = np.array(
-            [-1 if s.series is None else self.series_code[s.series] for s in slots], dtype=np.int64
-        )
+        code = self.centre_code
+        self.s_centre = np.fromiter((code[c] for c in centre), np.int64, n)
+        code = self.category_code
+        self.s_category = np.fromiter((code[c] for c in category), np.int64, n)
+        code = self.language_code
+        self.s_language = np.fromiter((code.get(c, -1) for c in language), np.int64, n)
+        code = self.series_code
+        self.s_series = np.fromiter((code.get(c, -1) for c in series), np.int64, n)
         self.s_child = np.array([bool(s.child_facing) for s in slots], dtype=bool)
-        self.s_open = np.array([self.ctx.open_seats[s.id] for s in slots], dtype=np.int64)
-        self.s_fixed = np.array([self.ctx.fixed_on_slot.get(s.id, 0) for s in slots], np.int64)
+        self.s_open = np.fromiter(self.ctx.open_seats.values(), np.int64, n)  # slot id order
+        self.s_fixed = np.zeros(n, dtype=np.int64)
+        for sid, k in self.ctx.fixed_on_slot.items():
+            self.s_fixed[self.sindex[sid]] = k
 
     def _volunteer_columns(self) -> None:
         ctx, vols = self.ctx, self.vols
@@ -188,20 +200,28 @@ class Columns:
             | (self.v_has_capw & (self.v_capw <= 0))
             | (self.v_daycap <= 0)
         )
+        # each person's windows (valid weekdays) and reachable centres with slots, as flat
+        # columns; every window is then paired with every centre of its person
         code = self.centre_code
-        rows = []
+        windows: list[int] = []  # person, weekday, start minute, end minute, …
+        reach: list[int] = []  # person, 7 · centre code, …
         for i, (v, out) in enumerate(zip(vols, excluded.tolist(), strict=True)):
             if out or not v.windows:
                 continue
-            groups = [code[c] * 7 for c in v.centres if c in code]
-            rows += [
-                (i, g + w.weekday, w.start_minute, w.end_minute)
-                for w in v.windows
-                if 0 <= w.weekday <= 6
-                for g in groups
-            ]
-        tri = np.array(rows, dtype=np.int64).reshape(-1, 4)
-        tv, tg, lo, hi = tri[:, 0], tri[:, 1], tri[:, 2], tri[:, 3]
+            for w in v.windows:
+                if 0 <= w.weekday <= 6:
+                    windows += (i, w.weekday, w.start_minute, w.end_minute)
+            for c in v.centres:
+                if c in code:
+                    reach += (i, code[c] * 7)
+        win = np.array(windows, dtype=np.int64).reshape(-1, 4)
+        cen = np.array(reach, dtype=np.int64).reshape(-1, 2)
+        per_person = np.bincount(cen[:, 0], minlength=len(vols))
+        w_row, c_row = _spread(
+            (np.cumsum(per_person) - per_person)[win[:, 0]], per_person[win[:, 0]]
+        )
+        tv, lo, hi = win[w_row, 0], win[w_row, 2], win[w_row, 3]
+        tg = cen[c_row, 1] + win[w_row, 1]
         # bisect_left(starts, lo) .. bisect_right(starts, hi) inside the group; starts < 1440
         first = np.searchsorted(keys, tg * KEY_SPAN + np.clip(lo, 0, KEY_SPAN - 1), "left")
         last = np.searchsorted(keys, tg * KEY_SPAN + np.clip(hi, -1, 1439), "right")
@@ -209,22 +229,24 @@ class Columns:
         keep = ends[pos] <= hi[which]
         cv, cs = tv[which[keep]], order[pos[keep]]
         # interest: open to anything, or the slot's category among the interests
-        interests = [
-            (i, self.category_code[c])
+        interests = [  # person, category code, … (flat, see _member)
+            x
             for i, v in enumerate(vols)
             if not v.open_to_anything
             for c in v.interests
             if c in self.category_code
+            for x in (i, self.category_code[c])
         ]
         keep = self.v_open[cv] | _member(cv, self.s_category[cs], interests, len(self.categories))
         # certificate valid on the slot date for child-facing slots
         keep &= ~self.s_child[cs] | (self.v_cert[cv] >= self.day_ord[cs])
         # the required language is spoken
         spoken = [
-            (i, self.language_code[lang])
+            x
             for i, v in enumerate(vols)
             for lang in v.languages
             if lang in self.language_code
+            for x in (i, self.language_code[lang])
         ]
         lang = self.s_language[cs]
         keep &= (lang < 0) | _member(cv, lang, spoken, len(self.languages) + 1)
@@ -359,22 +381,25 @@ class Columns:
             return self._parts_cols
         vols, cv, cs = self.vols, self.pv, self.ps
         interests = [
-            (i, self.category_code[c])
+            x
             for i, v in enumerate(vols)
             for c in v.interests
             if c in self.category_code
+            for x in (i, self.category_code[c])
         ]
         centres = [
-            (i, self.centre_code[c])
+            x
             for i, v in enumerate(vols)
             for c in v.history_centres
             if c in self.centre_code
+            for x in (i, self.centre_code[c])
         ]
         series = [
-            (i, self.series_code[c])
+            x
             for i, v in enumerate(vols)
             for c in v.history_series
             if c in self.series_code
+            for x in (i, self.series_code[c])
         ]
         self._parts_cols = (
             _member(cv, self.s_category[cs], interests, len(self.categories)),

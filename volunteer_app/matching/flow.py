@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 
 from .model import PREF_MAX, Context
-from .problem import Pair
+from .problem import Pair, assemble
 
 SOURCE, SINK, FIRST, FURTHER = 0, 1, 2, 3
 
@@ -85,9 +85,11 @@ def solve_flow(ctx: Context, columns=None):
     caps[net.further_sink] = total - r1
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, net.costs)
-    supplies = np.zeros(net.nodes, dtype=np.int64)
-    supplies[SOURCE], supplies[SINK] = total, -total
-    mcf.set_nodes_supplies(np.arange(net.nodes, dtype=np.int32), supplies)
+    # the other nodes' supplies stay 0; the last one is set too, so that the solver's graph has
+    # exactly net.nodes nodes (their number scales its costs)
+    mcf.set_node_supply(net.nodes - 1, 0)
+    mcf.set_node_supply(SOURCE, total)
+    mcf.set_node_supply(SINK, -total)
     status = mcf.solve()
     if status != mcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow status {status}")
@@ -95,7 +97,7 @@ def solve_flow(ctx: Context, columns=None):
     taken = mcf.flows(arc_ids) > 0 if len(arc_ids) else np.zeros(0, dtype=bool)
     # pair arcs are in (volunteer id, slot id) order, so the pairs come out sorted
     chosen = [
-        Pair(v, s)
+        assemble(Pair, {"volunteer": v, "slot": s})
         for v, s in zip(net.pair_v[taken].tolist(), net.pair_s[taken].tolist(), strict=True)
     ]
     w3, w4 = net.weights

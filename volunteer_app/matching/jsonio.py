@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
-from .problem import Options, Pair, Problem, Slot, Solution, Volunteer, Window
+from .problem import Options, Pair, Problem, Slot, Solution, Volunteer, Window, assemble
 
 FORMAT = "thekiz-matching/1"
 
@@ -105,45 +106,87 @@ def problem_to_json(problem: Problem) -> dict:
 
 
 def problem_from_json(data: dict) -> Problem:
+    """The Problem of a parsed problem JSON (equal to building it with the dataclasses).
+
+    Repeated values are parsed once (windows, times, certificate dates, sets of ids), equal
+    immutable values are shared between volunteers and slots, and the objects are made with
+    `problem.assemble` (the same objects as the dataclasses' constructors make, faster)."""
     if data.get("format", FORMAT) != FORMAT:
         raise ValueError(f"unknown format {data.get('format')!r}, expected {FORMAT!r}")
     opts = data.get("options") or {}
-    volunteers = tuple(
-        Volunteer(
-            id=int(v["id"]),
-            interests=frozenset(map(int, v.get("interests", ()))),
-            open_to_anything=bool(v.get("open_to_anything", False)),
-            windows=tuple(
-                Window(int(w["weekday"]), _minutes(w["start"]), _minutes(w["end"]))
-                for w in v.get("windows", ())
-            ),
-            centres=frozenset(map(int, v.get("centres", ()))),
-            certificate_valid_until=date.fromisoformat(v["certificate_valid_until"])
-            if v.get("certificate_valid_until")
-            else None,
-            languages=frozenset(v.get("languages", ())),
-            cap_month=v.get("cap_month"),
-            cap_week=v.get("cap_week"),
-            cap_day=int(v.get("cap_day", 1)),
-            history_centres=frozenset(map(int, v.get("history_centres", ()))),
-            history_series=frozenset(map(int, v.get("history_series", ()))),
+    windows_of: dict = {}  # (weekday, start, end) as written -> Window
+    ids_of: dict = {}  # tuple of ids as written -> frozenset of ints
+    days: dict = {}  # ISO date -> date
+    empty = frozenset()
+
+    def window(w) -> Window:
+        key = (w["weekday"], w["start"], w["end"])
+        found = windows_of.get(key)
+        if found is None:
+            found = windows_of[key] = assemble(
+                Window,
+                {
+                    "weekday": int(w["weekday"]),
+                    "start_minute": _minutes(w["start"]),
+                    "end_minute": _minutes(w["end"]),
+                },
+            )
+        return found
+
+    def ids(values) -> frozenset:
+        key = tuple(values)  # None is as unreadable as before
+        if not key:
+            return empty
+        found = ids_of.get(key)
+        if found is None:
+            found = ids_of[key] = frozenset(map(int, key))
+        return found
+
+    volunteers = []
+    for v in data.get("volunteers", ()):
+        valid = v.get("certificate_valid_until")
+        if valid:
+            valid = days.get(valid) or days.setdefault(valid, date.fromisoformat(valid))
+        volunteers.append(
+            assemble(
+                Volunteer,
+                {
+                    "id": int(v["id"]),
+                    "interests": ids(v.get("interests", ())),
+                    "open_to_anything": bool(v.get("open_to_anything", False)),
+                    "windows": tuple(map(window, v.get("windows", ()))),
+                    "centres": ids(v.get("centres", ())),
+                    "certificate_valid_until": valid or None,
+                    "languages": frozenset(v.get("languages", ())),
+                    "cap_month": v.get("cap_month"),
+                    "cap_week": v.get("cap_week"),
+                    "cap_day": int(v.get("cap_day", 1)),
+                    "history_centres": ids(v.get("history_centres", ())),
+                    "history_series": ids(v.get("history_series", ())),
+                },
+            )
         )
-        for v in data.get("volunteers", ())
-    )
-    slots = tuple(
-        Slot(
-            id=int(s["id"]),
-            centre=int(s["centre"]),
-            category=int(s["category"]),
-            start=datetime.fromisoformat(s["start"]),
-            end=datetime.fromisoformat(s["end"]),
-            seats=int(s.get("seats", 1)),
-            child_facing=bool(s.get("child_facing", False)),
-            language=s.get("language"),
-            series=s.get("series"),
+    fromiso = datetime.fromisoformat
+    moments: dict = {}  # ISO text -> datetime (slots share their times)
+    slots = []
+    for s in data.get("slots", ()):
+        slots.append(
+            assemble(
+                Slot,
+                {
+                    "id": int(s["id"]),
+                    "centre": int(s["centre"]),
+                    "category": int(s["category"]),
+                    "start": moments.get(start := s["start"])
+                    or moments.setdefault(start, fromiso(start)),
+                    "end": moments.get(end := s["end"]) or moments.setdefault(end, fromiso(end)),
+                    "seats": int(s.get("seats", 1)),
+                    "child_facing": bool(s.get("child_facing", False)),
+                    "language": s.get("language"),
+                    "series": s.get("series"),
+                },
+            )
         )
-        for s in data.get("slots", ())
-    )
     load = {
         int(vid): {
             kind: {_parse_load_key(kind, k): int(n) for k, n in per.items()}
@@ -152,8 +195,8 @@ def problem_from_json(data: dict) -> Problem:
         for vid, kinds in (data.get("load") or {}).items()
     }
     return Problem(
-        volunteers=volunteers,
-        slots=slots,
+        volunteers=tuple(volunteers),
+        slots=tuple(slots),
         fixed=tuple(Pair(int(a), int(b)) for a, b in data.get("fixed", ())),
         previous=tuple(Pair(int(a), int(b)) for a, b in data.get("previous", ())),
         declined=frozenset(Pair(int(a), int(b)) for a, b in data.get("declined", ())),
@@ -180,3 +223,21 @@ def solution_to_json(solution: Solution) -> dict:
         "notes": list(solution.notes),
         "stats": {k: v for k, v in solution.stats.items() if k != "weights"},
     }
+
+
+def dumps_indented(data: dict) -> str:
+    """`json.dumps(data, indent=1)`, the same text, faster for a solution's long pair list.
+
+    With `indent` the json module encodes in Python, token by token; here every value but the
+    pairs goes through `json.dumps` (the pairs are written directly), and nesting one level
+    deeper only adds a space after each line break (JSON strings hold no raw line breaks)."""
+    if not data:
+        return "{}"
+    parts = []
+    for key, value in data.items():
+        if key == "pairs" and value and all(type(a) is int and type(b) is int for a, b in value):
+            text = "[\n" + ",\n".join(f"  [\n   {a},\n   {b}\n  ]" for a, b in value) + "\n ]"
+        else:
+            text = json.dumps(value, indent=1).replace("\n", "\n ")
+        parts.append(f" {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}"

@@ -9,6 +9,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
+def assemble(cls, fields: dict):
+    """`cls(**fields)` for the frozen dataclasses below, with every field given.
+
+    The generated `__init__` of a frozen dataclass sets each field through
+    `object.__setattr__`; readers and solvers that make tens of thousands of objects set the
+    instance dictionary at once instead (several times faster). None of these classes has a
+    `__post_init__`, so the object is the same (tests/test_matching_cli.py compares them)."""
+    obj = object.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    return obj
+
+
 @dataclass(frozen=True)
 class Window:
     """A weekly availability window: ``weekday`` 0=Monday, minutes of day ``[start, end)``."""

@@ -20,6 +20,10 @@ Once a row is sent or has finally failed, its text is cleared (``BODY_CLEARED``)
 hold a working one-time link (password reset, invitation), and nobody needs it any more.
 Recipient, subject, status and times stay for the outbox's retention period
 (docs/privacy.md).
+
+A row queued with ``services.queue_later`` is written (subject and text) right after it is
+claimed, and stored so before it is sent: a retry sends the same text. If what it reports
+is gone (the slot deleted meanwhile), it fails at once without being sent.
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 
-from volunteer_app.db import utcnow, write_transaction
+from volunteer_app.common.errors import NotFound
+from volunteer_app.db import database_unavailable, utcnow, write_transaction
 from volunteer_app.notifications.models import OutboxMessage
+from volunteer_app.notifications.services import written
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +58,18 @@ BACKENDS = ("smtp", "log", "outbox-only")
 # Characters that never belong in one bare address (header folding, lists, display names).
 _ADDRESS_FORBIDDEN = frozenset('\r\n\t\0 ,;<>()"\\')
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?")
-# Rows that are done with: their text is cleared.
+# Rows that are done with: their text (and a mail not written yet, its parameters) is cleared.
 FINISHED = ("sent", "failed")
-BODY_CLEARED = {"body_text": "", "body_html": ""}
+BODY_CLEARED = {"body_text": "", "body_html": "", "params": ""}
 
 
 def has_body():
-    """SQL: the row still holds its text (not cleared yet)."""
-    return (OutboxMessage.body_text != "") | (OutboxMessage.body_html != "")
+    """SQL: the row still holds its text, or its parameters (not cleared yet)."""
+    return (
+        (OutboxMessage.body_text != "")
+        | (OutboxMessage.body_html != "")
+        | (OutboxMessage.params != "")
+    )
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,9 @@ def send_pending(limit: int = 100) -> Result:
             row = _claim(row_id)
             if row is None:
                 continue  # another runner took it
+            if row.template and not _write(row):
+                failed += 1
+                continue
             outcome = _deliver(row, transport, config)
             sent += outcome == "sent"
             failed += outcome == "failed"
@@ -370,6 +383,34 @@ def _deliver(row: OutboxMessage, transport, config) -> str:
     if not marked:
         log.warning("Outbox message %s was sent but had been taken over meanwhile.", row.id)
     return "sent"
+
+
+def _write(row: OutboxMessage) -> bool:
+    """Write a row queued with ``queue_later`` and store its text (still claimed by this
+    runner); False, and the row failed, if what it reports is gone or it cannot be written."""
+    try:
+        subject, text, html = written(row)
+    except NotFound as exc:
+        _finish_failed(row, row.claimed_at, f"Not written: {exc.message}"[:ERROR_LENGTH])
+        log.warning("Outbox message %s not written: what it reports is gone.", row.id)
+        return False
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise  # the run stops; the row is released after STUCK_AFTER and written then
+        log.exception("Outbox message %s could not be written", row.id)
+        _finish_failed(row, row.claimed_at, f"Not written: {type(exc).__name__}")
+        return False
+    fields = {
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "template": "",
+        "params": "",
+    }
+    OutboxMessage.update(**fields).where(_still_ours(row, row.claimed_at)).execute()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    return True
 
 
 def _retry(row: OutboxMessage, claimed_at, error: str, config) -> str:

@@ -1,13 +1,21 @@
-"""Queue mail inside the caller's transaction; a job delivers it later."""
+"""Queue mail inside the caller's transaction; a job delivers it later.
+
+Most mail is written (rendered) when it is queued. A mail that comes in rushes (a sign-up's
+confirmation) is queued with ``queue_later``: the row holds its template and a few ids, and
+the job that sends it writes it (``written``), so that the request does not."""
 
 from __future__ import annotations
 
-from flask import current_app
+import json
+from collections.abc import Callable
+
+from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext
 
 from volunteer_app.accounts.models import STAFF_ROLES, User
 from volunteer_app.centres.models import CentreMembership
 from volunteer_app.common.forms import clean_text
+from volunteer_app.db import Prepared, db, utcnow
 from volunteer_app.notifications.models import OutboxMessage
 
 #: Mails to coordinators and administrators (staff pages and mails stay German and English).
@@ -32,8 +40,29 @@ def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> 
     exists exactly when the change it reports does. Mails to staff are written in a staff
     language (German unless the recipient chose English).
     """
+    locale = _mail_locale(template, locale)
+    subject, text, html = _render(template, locale, context)
+    return OutboxMessage.create(
+        recipient=_address(recipient),
+        locale=locale,
+        subject=subject or gettext("Message"),
+        body_text=text,
+        body_html=html,
+    )
+
+
+def _mail_locale(template: str, locale: str) -> str:
     if template in STAFF_MAILS and locale not in current_app.config["STAFF_LANGUAGES"]:
-        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return locale
+
+
+def _address(recipient: str) -> str:
+    return recipient.replace("\r", "").replace("\n", "")
+
+
+def _render(template: str, locale: str, context: dict) -> tuple[str, str, str]:
+    """Subject (one line), text and HTML of ``emails/<template>`` in ``locale``."""
     with force_locale(locale):
         # What render_template does, with the context processors run once for the three.
         app = current_app._get_current_object()
@@ -42,14 +71,78 @@ def queue_mail(recipient: str, template: str, locale: str = "de", **context) -> 
         html = app.jinja_env.get_template(f"emails/{template}.html").render(context)
         subject = app.jinja_env.get_template(f"emails/{template}.subject.txt").render(context)
     # No CR/LF may reach a mail header.
-    subject = clean_text(subject).replace("\r", " ").replace("\n", " ")[:250]
-    return OutboxMessage.create(
-        recipient=recipient.replace("\r", "").replace("\n", ""),
+    return clean_text(subject).replace("\r", " ").replace("\n", " ")[:250], text, html
+
+
+# --- Mail written when it is sent --------------------------------------------------------------
+
+#: Per template queued with ``queue_later``: the function that builds its context from the
+#: row's parameters when the mail is written (``written``).
+_CONTEXTS: dict[str, Callable[[dict, OutboxMessage], dict]] = {}
+
+
+def written_later(*templates: str):
+    """Register ``context(params, row) -> dict`` for these templates (a decorator): it reads
+    what the mail shows from the ids in ``params`` when the mail is written, and raises
+    ``NotFound`` if that is gone (the mail then fails without being sent)."""
+
+    def register(context: Callable[[dict, OutboxMessage], dict]):
+        for template in templates:
+            _CONTEXTS[template] = context
+        return context
+
+    return register
+
+
+def _later_insert(recipient, locale, template, params, now, created):
+    return OutboxMessage.insert(
+        recipient=recipient,
         locale=locale,
-        subject=subject or gettext("Message"),
-        body_text=text,
-        body_html=html,
+        subject="",
+        body_text="",
+        body_html="",
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        created_at=created,
+        template=template,
+        params=params,
     )
+
+
+_QUEUE_LATER = Prepared(_later_insert, "queue_later")
+
+
+def queue_later(recipient: str, template: str, locale: str = "de", **params) -> int:
+    """Queue a mail that the job sending it writes: only the template's name and ``params``
+    (ids and numbers, JSON) are stored now, in one ``INSERT`` whose SQL is built once; the
+    context comes from the function registered with ``written_later``. Same place in the
+    service's transaction and same language rules as ``queue_mail``; returns the row's id.
+
+    For the mail of a rush: writing the three parts takes longer than the rest of a sign-up.
+    In development without ``BASE_URL`` the links follow the request's address, which the
+    job does not know: there the mail is written at once."""
+    locale = _mail_locale(template, locale)
+    params = {name: value for name, value in params.items() if value is not None}
+    if current_app.config["BASE_URL_FROM_REQUEST"] and has_request_context():
+        row = OutboxMessage(template=template, params=json.dumps(params), created_at=utcnow())
+        mail = queue_mail(recipient, template, locale, **_CONTEXTS[template](params, row))
+        return mail.id
+    now = utcnow()
+    cursor = _QUEUE_LATER.execute(
+        _address(recipient), locale, template, json.dumps(params, separators=(",", ":")), now, now
+    )
+    return cursor.fetchall()[0][0] if db.obj.returning_clause else cursor.lastrowid
+
+
+def written(row: OutboxMessage) -> tuple[str, str, str]:
+    """(subject, text, HTML) of a row queued with ``queue_later``, written now in the row's
+    language from what its parameters point to. ``NotFound`` if that is gone."""
+    context = _CONTEXTS[row.template](json.loads(row.params or "{}"), row)
+    subject, text, html = _render(row.template, row.locale, context)
+    with force_locale(row.locale):
+        return subject or gettext("Message"), text, html
 
 
 def tell_coordinators(centre_id: int, template: str, **context) -> int:

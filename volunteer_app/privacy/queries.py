@@ -9,6 +9,7 @@ recovery-code hash, no session token, no TOTP secret, no token hash or feed seed
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,12 +24,14 @@ from volunteer_app.allowances import queries as allowances_queries
 from volunteer_app.audit.models import AuditEntry
 from volunteer_app.centres.models import Centre, CentreMembership, Invitation, Operator
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
+from volunteer_app.common.errors import NotFound
 from volunteer_app.companions.models import ComingAlong, CompanionInvite, FamilyLink
 from volunteer_app.erasure.models import DeletionRequest, InactivityNotice
 from volunteer_app.feeds.models import FeedToken
 from volunteer_app.imports.models import ImportInvitation
 from volunteer_app.messaging import queries as messaging_queries
 from volunteer_app.notifications.models import DigestSent, OutboxMessage
+from volunteer_app.notifications.services import written
 from volunteer_app.privacy.export import WEEKDAYS
 from volunteer_app.proposals.models import MatchRun, Proposal, StandinRequest, WeeklySuggestions
 from volunteer_app.recognition import queries as recognition_queries
@@ -647,6 +650,9 @@ def _mails(user: User, now: dt.datetime) -> list[dict]:
             OutboxMessage.created_at,
             OutboxMessage.sent_at,
             OutboxMessage.body_text,
+            OutboxMessage.locale,
+            OutboxMessage.template,
+            OutboxMessage.params,
         )
         .where(
             (OutboxMessage.recipient == user.email)
@@ -663,8 +669,16 @@ def _mails(user: User, now: dt.datetime) -> list[dict]:
             # Bodies are cleared after sending (retention); only a kept body is shown.
             "body": m.body_text or None,
         }
-        for m in rows
+        for m in map(_written, rows)
     ]
+
+
+def _written(mail: OutboxMessage) -> OutboxMessage:
+    """A mail the sending job has not written yet (``queue_later``), as it will go out."""
+    if mail.template and mail.params:
+        with contextlib.suppress(NotFound):
+            mail.subject, mail.body_text, _html = written(mail)
+    return mail
 
 
 def _staff(user: User) -> dict:

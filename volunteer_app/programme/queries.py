@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import peewee as pw
 from markupsafe import Markup
@@ -28,12 +28,15 @@ from volunteer_app.activities.queries import (
 from volunteer_app.centres.models import Centre, ClosingDay, Operator
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import url_pattern
+from volunteer_app.coordination.queries import MAX_PAGE, Page
+from volunteer_app.db import db
 from volunteer_app.partners.queries import kind_label
 from volunteer_app.programme.weeks import (
     MAX_WEEKS_AHEAD,
     Week,
     berlin_midnight,
     berlin_today,
+    clock_labels,
     day_heading,
     first_week,
     group_by_week,
@@ -45,8 +48,9 @@ from volunteer_app.programme.weeks import (
 from volunteer_app.rooms.queries import public_consultations
 
 WEEKS_PER_PAGE = 3
-# The overview counts the dates of the coming four weeks.
+# The overview counts the dates of the coming four weeks, and lists this many centres a page.
 OVERVIEW_DAYS = 28
+CENTRES_PER_PAGE = 50
 # The activity page lists this many upcoming dates; the rest are in the calendar.
 DATES_SHOWN = 12
 # The programme on the centre's own website: the next dates, at most this many, this far ahead.
@@ -129,26 +133,6 @@ def programme_categories(centre: Centre, now: dt.datetime) -> list[CategoryChoic
 # --- Activity entries ---------------------------------------------------------------------------
 
 
-def _entry(slot: Slot, shown: texts.Shown, category_text: str, url: str) -> ProgrammeEntry:
-    activity = slot.activity
-    category = activity.category
-    return ProgrammeEntry(
-        title=shown.title,
-        category=category_text,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        place=activity.place,
-        url=url,
-        status=slot.status,
-        kind="activity",
-        audience=activity.audience,
-        category_key=category.key or "",
-        title_lang=shown.lang,
-        cancel_reason=slot.cancel_reason if slot.status == "cancelled" else "",
-        description=shown.description or "",
-    )
-
-
 def activity_entries(
     centre: Centre,
     start: dt.datetime,
@@ -171,7 +155,7 @@ def activity_entries(
         query = query.where(Activity.category.in_(list(category_ids)))
     if limit is not None:
         query = query.limit(limit)
-    return entries_of(list(query), centre)
+    return entries_from_rows(date_rows(query), centre)
 
 
 def public_dates(centre: Centre, *, now: dt.datetime) -> pw.ModelSelect:
@@ -200,25 +184,114 @@ def public_dates(centre: Centre, *, now: dt.datetime) -> pw.ModelSelect:
     )
 
 
+# A row of ``public_dates`` read as a tuple, in the order of its columns: a page of 300 dates
+# spent a fifth of its time making peewee models of them.
+DateRow = tuple  # (slot id, starts_at, ends_at, status, cancel_reason, activity id, title,
+#                  description, place, audience, category id, category key, category name)
+
+
+@dataclass(frozen=True)
+class _ActivityRow:
+    """What ``texts.pick`` reads of an activity."""
+
+    id: int
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class _CategoryRow:
+    """What ``category_label`` reads of a category."""
+
+    key: str | None
+    name: str
+
+
+def date_rows(query: pw.ModelSelect) -> list[DateRow]:
+    """The rows of a ``public_dates`` select as tuples straight from the database driver
+    (one query): peewee's conversion of every column of every row cost more than making the
+    entries; only the two times need one (SQLite gives them as text)."""
+    cursor = db.execute_sql(*query.sql())
+    return [
+        (row[0], _as_datetime(row[1]), _as_datetime(row[2]), *row[3:]) for row in cursor.fetchall()
+    ]
+
+
+def _date_row(slot: Slot) -> DateRow:
+    activity = slot.activity
+    category = activity.category
+    return (
+        slot.id,
+        slot.starts_at,
+        slot.ends_at,
+        slot.status,
+        slot.cancel_reason,
+        activity.id,
+        activity.title,
+        activity.description,
+        activity.place,
+        activity.audience,
+        category.id,
+        category.key,
+        category.name,
+    )
+
+
 def entries_of(slots: Sequence[Slot], centre: Centre) -> list[ProgrammeEntry]:
     """Slots read through ``public_dates`` as entries, titled in the page's language where
     the activity has a text in it (no query in German, else one for the texts)."""
+    return entries_from_rows([_date_row(slot) for slot in slots], centre)
+
+
+def entries_from_rows(rows: Sequence[DateRow], centre: Centre) -> list[ProgrammeEntry]:
+    """``entries_of`` for the rows of ``public_dates`` read as tuples (``DateRow``)."""
     language = texts.current_language()
-    found = texts.texts_for((slot.activity.id for slot in slots), language)
+    found = texts.texts_for({row[5] for row in rows}, language)
     # Many dates share an activity: its text, category label and link are made once.
     link = url_pattern("programme.show_activity", "activity_id", slug=centre.slug)
-    per_activity: dict[int, tuple[texts.Shown, str, str]] = {}
+    per_activity: dict[int, tuple[texts.Shown, str, str, str]] = {}
     entries = []
-    for slot in slots:
-        activity = slot.activity
-        shown = per_activity.get(activity.id)
-        if shown is None:
-            shown = per_activity[activity.id] = (
-                texts.pick(activity, found, language),
-                category_label(activity.category),
-                link(activity.id),
+    for (
+        _slot_id,
+        starts_at,
+        ends_at,
+        status,
+        cancel_reason,
+        activity_id,
+        title,
+        description,
+        place,
+        audience,
+        _category_id,
+        category_key,
+        category_name,
+    ) in rows:
+        made = per_activity.get(activity_id)
+        if made is None:
+            made = per_activity[activity_id] = (
+                texts.pick(_ActivityRow(activity_id, title, description), found, language),
+                category_label(_CategoryRow(category_key, category_name)),
+                link(activity_id),
+                category_key or "",
             )
-        entries.append(_entry(slot, *shown))
+        shown, category, url, key = made
+        entries.append(
+            ProgrammeEntry(
+                title=shown.title,
+                category=category,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place=place,
+                url=url,
+                status=status,
+                kind="activity",
+                audience=audience,
+                category_key=key,
+                title_lang=shown.lang,
+                cancel_reason=cancel_reason if status == "cancelled" else "",
+                description=shown.description or "",
+            )
+        )
     return entries
 
 
@@ -316,6 +389,8 @@ class ProgrammePage:
     earlier: dt.date | None  # the Monday of the previous page, None on the first page
     later: dt.date | None  # the Monday the next page starts (the week of the next date)
     later_start: dt.datetime | None  # when that next date starts (naive UTC)
+    # Each entry's start and end as the page writes a time of day (``weeks.clock_labels``).
+    clock: dict[dt.datetime, str] = field(default_factory=dict)
 
     @property
     def later_label(self) -> str:
@@ -362,17 +437,14 @@ def centre_programme(
     earlier = None
     if first_monday > this_monday:
         earlier = max(first_monday - dt.timedelta(weeks=weeks), this_monday)
-    return ProgrammePage(
-        weeks=label_weeks(
-            group_by_week(
-                entries,
-                first_monday,
-                weeks,
-                today,
-                closed={c.day: c.reason for c in closing_days},
-            ),
-            today,
+    shown = label_weeks(
+        group_by_week(
+            entries, first_monday, weeks, today, closed={c.day: c.reason for c in closing_days}
         ),
+        today,
+    )
+    return ProgrammePage(
+        weeks=shown,
         categories=categories,
         selected=selected,
         first_monday=first_monday,
@@ -380,6 +452,7 @@ def centre_programme(
         earlier=earlier,
         later=week_start(to_berlin(later_start).date()) if later_start else None,
         later_start=later_start,
+        clock=clock_labels(shown),
     )
 
 
@@ -473,10 +546,21 @@ def activity_dates(
 # --- The overview of all centres ---------------------------------------------------------------
 
 
-def centres_with_programme(now: dt.datetime) -> list[Centre]:
-    """Every centre with its operator, by town then name (one query). Each carries
+def centres_with_programme(
+    now: dt.datetime, number: int = 1, per_page: int = CENTRES_PER_PAGE
+) -> Page:
+    """Page ``number`` of every centre with its operator, by town then name (one query:
+    the region grows, so each page reads only its own centres' dates). Each carries
     ``next_start`` (naive UTC or None: its next public, not cancelled date) and
     ``upcoming_count`` (such dates in the next ``OVERVIEW_DAYS`` days)."""
+    number = min(max(number or 1, 1), MAX_PAGE)
+    order = (Centre.town, Centre.name, Centre.id)
+    on_page = (
+        Centre.select(Centre.id)
+        .order_by(*order)
+        .limit(per_page + 1)
+        .offset((number - 1) * per_page)
+    )
     SlotA, ActivityA = Slot.alias(), Activity.alias()
     next_start = (
         SlotA.select(pw.fn.MIN(SlotA.starts_at))
@@ -505,10 +589,11 @@ def centres_with_programme(now: dt.datetime) -> list[Centre]:
     query = (
         Centre.select(Centre, Operator, next_start, soon)
         .join(Operator, pw.JOIN.LEFT_OUTER, on=(Centre.operator == Operator.id))
-        .order_by(Centre.town, Centre.name)
+        .where(Centre.id.in_(on_page))
+        .order_by(*order)
     )
     centres = list(query)
     for centre in centres:
         centre.next_start = _as_datetime(centre.next_start)
         centre.next_label = when_label(centre.next_start) if centre.next_start else ""
-    return centres
+    return Page(centres[:per_page], number, per_page, len(centres) > per_page)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from babel.dates import format_interval, format_skeleton
+from flask import current_app
 from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 
@@ -182,6 +183,28 @@ def label_weeks(weeks: list[Week], today: dt.date) -> list[Week]:
             day.heading = day_heading(day.day, today)
             day.last_heading = day_heading(day.last, today) if day.last else ""
     return weeks
+
+
+def clock_labels(weeks: list[Week]) -> dict[dt.datetime, str]:
+    """The start and end of every entry of ``weeks`` as the page writes a time of day (the
+    ``time`` filter: "15:30", "3:30 PM"), each Berlin wall-clock time formatted once: a page
+    of 300 dates spent a sixth of its time writing the same few times again."""
+    write = current_app.jinja_env.filters["time"]
+    by_wall: dict[tuple, str] = {}
+    labels: dict[dt.datetime, str] = {}
+    for week in weeks:
+        for day in week.days:
+            for entry in day.entries:
+                for moment in (entry.starts_at, entry.ends_at):
+                    if moment in labels:
+                        continue
+                    wall = to_berlin(moment)
+                    key = (wall.time(), wall.utcoffset())
+                    text = by_wall.get(key)
+                    if text is None:
+                        text = by_wall[key] = write(moment)
+                    labels[moment] = text
+    return labels
 
 
 def short_date(day: dt.date) -> str:

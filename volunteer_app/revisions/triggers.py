@@ -62,6 +62,10 @@ _OF_SLOT = (
     "SELECT a.centre_id AS owner FROM slot s JOIN activity a ON a.id = s.activity_id "
     "WHERE s.id = {r}.slot_id"
 )
+_OF_SIGNUP = (
+    "SELECT a.centre_id AS owner FROM signup g JOIN slot s ON s.id = g.slot_id "
+    "JOIN activity a ON a.id = s.activity_id WHERE g.id = {r}.signup_id"
+)
 _OF_OPERATOR = "SELECT id AS owner FROM centre WHERE operator_id = {r}.id"
 # A category's label shows wherever it is used; a built-in one (no centre) is every centre's.
 _OF_CATEGORY = (
@@ -77,6 +81,10 @@ _NOT_ONLY_TAKEN = (
     "AND OLD.activity_id = NEW.activity_id AND OLD.capacity = NEW.capacity "
     "AND OLD.updated_at = NEW.updated_at)"
 )
+# A wish's supporters are not the desk's business; whether it awaits approval is.
+_APPROVAL_CHANGED = (
+    "(OLD.approved_at IS NULL) <> (NEW.approved_at IS NULL) OR OLD.centre_id <> NEW.centre_id"
+)
 
 WATCHED: tuple[Watch, ...] = (
     Watch(
@@ -84,7 +92,10 @@ WATCHED: tuple[Watch, ...] = (
         (Bump("public", "SELECT {r}.id AS owner"), Bump("staff", "SELECT {r}.id AS owner")),
     ),
     Watch("operator", (Bump("public", _OF_OPERATOR), Bump("staff", _OF_OPERATOR))),
-    Watch("closing_day", (_own("public"),)),
+    # ``staff`` also moves on what only the coordinators' dashboard shows (closures, wishes
+    # awaiting approval, "I can't come" notices, certificate requests): the dashboard is
+    # kept rendered per staff revision (coordination/fragments.py).
+    Watch("closing_day", (_own("public"), _own("staff"))),
     Watch("activity", (_own("public"), _own("staff"))),
     Watch("series", (Bump("public", _OF_ACTIVITY),)),
     Watch("slot", (Bump("public", _OF_ACTIVITY, _NOT_ONLY_TAKEN), Bump("staff", _OF_ACTIVITY))),
@@ -95,7 +106,11 @@ WATCHED: tuple[Watch, ...] = (
         "booking", (Bump("public", "SELECT centre_id AS owner FROM room WHERE id = {r}.room_id"),)
     ),
     Watch("partner", (_own("public"),)),
-    Watch("wish", (_own("public"),)),
+    Watch(
+        "wish", (_own("public"), Bump("staff", "SELECT {r}.centre_id AS owner", _APPROVAL_CHANGED))
+    ),
+    Watch("cant_come", (Bump("staff", _OF_SIGNUP),)),
+    Watch("volunteering_certificate", (_own("staff"),)),
     Watch("signup", (Bump("staff", _OF_SLOT), _own("person", "volunteer_id"))),
     # A renamed person: the staff feeds that name them, and (as the responsible person) the
     # volunteer feeds of the centres whose activities they lead (those follow ``public``).

@@ -35,8 +35,13 @@ from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import base_url, external_url
-from volunteer_app.db import Prepared, is_sqlite, utcnow, write_transaction
-from volunteer_app.notifications.services import queue_mail, tell_coordinators
+from volunteer_app.db import Prepared, db, is_sqlite, utcnow, write_transaction
+from volunteer_app.notifications.services import (
+    queue_later,
+    queue_mail,
+    tell_coordinators,
+    written_later,
+)
 from volunteer_app.signups.models import ACTIVE, ATTENDANCE, REASON_MAX_LENGTH, CantCome, Signup
 from volunteer_app.signups.queries import waitlist_position
 from volunteer_app.volunteers.queries import visible_volunteers
@@ -93,6 +98,7 @@ class InvalidInput(DomainError):
 class SignupResult:
     signup: Signup
     outcome: str  # "confirmed" | "pending" | "waitlisted"
+    position: int | None = None  # the place on the waitlist ("waitlisted")
 
 
 # --- Volunteer actions ---------------------------------------------------------------------
@@ -105,33 +111,54 @@ def sign_up(slot_id: int, *, actor: User) -> SignupResult:
     child-facing activity without a valid certificate, already signed up."""
     with write_transaction():
         _lock_person(actor.id)
-        slot = _locked_slot(slot_id)
-        _check_bookable(slot)
-        existing, clash = _own_and_clash(slot, actor.id)
-        if existing is not None and existing.status in ACTIVE:
-            raise AlreadySignedUp(_already_message(existing.status))
-        if existing is not None and existing.status == "declined":
-            raise AlreadySignedUp(
-                _(
-                    "The coordinators have declined your sign-up for this slot. If you have "
-                    "questions, please contact %(contact)s.",
-                    contact=_centre_contact(slot.activity.centre),
-                )
-            )
-        _refuse_clash(clash, actor, by_coordinator=False)
-        _check_certificate(actor, slot, by_coordinator=False)
-        if slot.activity.signup_mode == "approval":
-            outcome = "pending"
-        elif _take_seat(slot):
-            outcome = "confirmed"
+        # The slot read (not locked) with the person's own row and any clash, in one query.
+        slot, existing, clash = _booking(slot_id, actor.id)
+        _check_sign_up(slot, actor, existing, clash)
+        if slot.activity.signup_mode == "open" and _take_seen_seat(slot):
+            outcome = "confirmed"  # the seat's UPDATE locked the slot, as it was checked
         else:
-            outcome = "waitlisted"
+            if not is_sqlite():
+                # Approval, or no seat as the slot was read (full, or changed meanwhile):
+                # lock it, read it again and check again what changed. (SQLite's write
+                # lock, taken at BEGIN, kept everything as read.)
+                seen, slot = slot, _locked_slot(slot_id)
+                if _changed(seen, slot):
+                    existing, clash = _own_and_clash(slot, actor.id)
+                    _check_sign_up(slot, actor, existing, clash)
+            if slot.activity.signup_mode == "approval":
+                outcome = "pending"
+            elif slot.taken < slot.capacity and _take_seat(slot):
+                outcome = "confirmed"
+            else:
+                outcome = "waitlisted"
         signup = _store(slot, actor, existing, outcome)
         position = waitlist_position(signup) if outcome == "waitlisted" else None
-        _notify(actor, slot, f"signup_{outcome}", signup=signup, position=position)
+        # Written by the job that sends it (_signup_mail): a rush of sign-ups does not wait
+        # for three rendered parts each.
+        queue_later(
+            actor.email, f"signup_{outcome}", actor.locale, signup=signup.id, position=position
+        )
         if outcome == "pending":
             _tell_coordinators_pending(actor, slot)
-    return SignupResult(signup, outcome)
+    return SignupResult(signup, outcome, position)
+
+
+def _check_sign_up(slot: Slot, actor: User, existing: Signup | None, clash) -> None:
+    """The volunteer's refusals, in this order: the slot (cancelled, started), their own row
+    (active or declined), a clash, the certificate."""
+    _check_bookable(slot)
+    if existing is not None and existing.status in ACTIVE:
+        raise AlreadySignedUp(_already_message(existing.status))
+    if existing is not None and existing.status == "declined":
+        raise AlreadySignedUp(
+            _(
+                "The coordinators have declined your sign-up for this slot. If you have "
+                "questions, please contact %(contact)s.",
+                contact=_centre_contact(slot.activity.centre),
+            )
+        )
+    _refuse_clash(clash, actor, by_coordinator=False)
+    _check_certificate(actor, slot, by_coordinator=False)
 
 
 def cancel_signup(signup_id: int, *, actor: User) -> None:
@@ -552,10 +579,129 @@ def cancel_deadline(slot: Slot) -> dt.datetime:
     return slot.starts_at - dt.timedelta(hours=slot.activity.cancel_deadline_hours)
 
 
+_LOCK_PERSON = Prepared(
+    lambda user_id: User.select(User.id).where(User.id == user_id).for_update(), "lock_person"
+)
+
+
 def _lock_person(user_id: int) -> None:
-    """Serialise everything that may create an active sign-up for this person (PostgreSQL)."""
+    """Serialise everything that may create an active sign-up for this person (PostgreSQL).
+
+    A statement of its own: what is read under the lock must be read by a later statement,
+    whose snapshot (READ COMMITTED) then holds what the previous holder committed."""
     if not is_sqlite():
-        list(User.select(User.id).where(User.id == user_id).for_update())
+        _LOCK_PERSON.rows(user_id)
+
+
+def _booking_query(user_id: int, slot_id: int) -> pw.ModelSelect:
+    Other = Slot.alias("other_slot")
+    overlapping = pw.fn.EXISTS(
+        Other.select(pw.SQL("1")).where(
+            (Other.id == Signup.slot)
+            & (Other.status == "scheduled")
+            & (Other.starts_at < Slot.ends_at)
+            & (Other.ends_at > Slot.starts_at)
+        )
+    )
+    mine = (Signup.volunteer == user_id) & (
+        (Signup.slot == Slot.id) | (Signup.status.in_(ACTIVE) & overlapping)
+    )
+    return (
+        _slot_with_centre(slot_id)
+        .select_extend(*Signup._meta.sorted_fields)
+        .switch(Slot)
+        .join(Signup, pw.JOIN.LEFT_OUTER, on=mine, attr="mine")
+        .order_by(Signup.id)
+    )
+
+
+# The slot with its activity and centre, the person's own row for it and their active
+# sign-ups at an overlapping time: one statement, its SQL built once.
+_BOOKING = Prepared(_booking_query, "booking")
+
+
+def _booking(slot_id: int, volunteer_id: int) -> tuple[Slot, Signup | None, Signup | None]:
+    """In one statement, under the person's lock (``_lock_person``, taken before): the slot
+    with its activity and centre, read but not locked, the person's own sign-up for it
+    (any state; None if they never signed up) and their first active sign-up for another
+    scheduled slot at an overlapping time (None if none; its start and title read then, as
+    the refusal needs them). The seat is taken by an ``UPDATE`` that checks the slot is
+    still as read (``_take_seen_seat``)."""
+    rows = _BOOKING.rows(volunteer_id, slot_id)
+    if not rows:
+        raise NotFound(_("This slot does not exist."))
+    slot = rows[0]
+    own, clashes = None, []
+    for row in rows:
+        signup = getattr(row, "mine", None)
+        if signup is None or signup.id is None:
+            continue
+        if signup.slot_id == slot.id:
+            own = signup
+        else:
+            clashes.append(signup.id)
+    clash = None
+    if clashes:
+        clash = (
+            Signup.select(Signup, Slot.id, Slot.starts_at, Activity.id, Activity.title)
+            .join(Slot, on=(Signup.slot == Slot.id))
+            .join(Activity, on=(Slot.activity == Activity.id))
+            .where(Signup.id.in_(clashes))
+            .order_by(Slot.starts_at, Signup.id)
+            .first()
+        )
+    return slot, own, clash
+
+
+# The seat, if the slot is still as the booking read it (PostgreSQL: read without a lock);
+# on SQLite nothing can change in between (one writer at a time).
+_SEAT_IF_UNCHANGED = Prepared(
+    lambda slot_id, starts_at, ends_at: (
+        Slot.update(taken=Slot.taken + 1)
+        .where(
+            (Slot.id == slot_id)
+            & (Slot.taken < Slot.capacity)
+            & (Slot.status == "scheduled")
+            & (Slot.starts_at == starts_at)
+            & (Slot.ends_at == ends_at)
+        )
+        .returning(Slot.taken)
+    ),
+    "seat_if_unchanged",
+)
+_SEAT = Prepared(
+    lambda slot_id: (
+        Slot.update(taken=Slot.taken + 1)
+        .where((Slot.id == slot_id) & (Slot.taken < Slot.capacity) & (Slot.status == "scheduled"))
+        .returning(Slot.taken)
+    ),
+    "seat",
+)
+
+
+def _take_seen_seat(slot: Slot) -> bool:
+    """Take a seat with one conditional ``UPDATE`` (which locks the slot) if there is one
+    and the slot's status and times are still those read: its row count decides."""
+    if is_sqlite():
+        cursor = _SEAT.execute(slot.id)
+    else:
+        cursor = _SEAT_IF_UNCHANGED.execute(slot.id, slot.starts_at, slot.ends_at)
+    # Every row fetched: SQLite ends a statement with RETURNING only at its last row.
+    rows = cursor.fetchall()
+    if not rows:
+        return False
+    slot.taken = rows[0][0]
+    return True
+
+
+def _changed(seen: Slot, locked: Slot) -> bool:
+    """Whether the slot changed in what the refusals look at since it was read unlocked."""
+    return (seen.status, seen.starts_at, seen.ends_at, seen.activity.__data__) != (
+        locked.status,
+        locked.starts_at,
+        locked.ends_at,
+        locked.activity.__data__,
+    )
 
 
 def _slot_with_centre(slot_id: int) -> pw.ModelSelect:
@@ -793,6 +939,24 @@ def _transition(signup: Signup, status: str, **fields) -> None:
         setattr(signup, name, value)
 
 
+# A new sign-up: on every sign-up, so its SQL is built once.
+_INSERT = Prepared(
+    lambda slot, volunteer, status, created, queued, decided_at, decided_by, assigned_by: (
+        Signup.insert(
+            slot=slot,
+            volunteer=volunteer,
+            status=status,
+            created_at=created,
+            queued_at=queued,
+            decided_at=decided_at,
+            decided_by=decided_by,
+            assigned_by=assigned_by,
+        )
+    ),
+    "new_signup",
+)
+
+
 def _store(
     slot: Slot, volunteer: User, existing: Signup | None, status: str, assigned_by=None
 ) -> Signup:
@@ -810,10 +974,21 @@ def _store(
     }
     if existing is None:
         try:
-            signup = Signup.create(slot=slot.id, volunteer=volunteer.id, **fields)
+            cursor = _INSERT.execute(
+                slot.id,
+                volunteer.id,
+                status,
+                now,
+                now,
+                fields["decided_at"],
+                fields["decided_by"],
+                fields["assigned_by"],
+            )
         except pw.IntegrityError as exc:
             # Unreachable under the person's lock; the UNIQUE index is the last line.
             raise AlreadySignedUp(_already_message("confirmed")) from exc
+        new_id = cursor.fetchall()[0][0] if db.obj.returning_clause else cursor.lastrowid
+        signup = Signup(id=new_id, slot=slot.id, volunteer=volunteer.id, created_at=now, **fields)
     else:
         _transition(existing, status, **{k: v for k, v in fields.items() if k != "status"})
         signup = existing
@@ -863,11 +1038,49 @@ def _tell_coordinators_pending(volunteer: User, slot: Slot) -> None:
     )
 
 
-def _notify(volunteer: User, slot: Slot, template: str, **context) -> None:
+# A sign-up's own mail, written by the job that sends it: the sign-up with its person, slot,
+# activity and centre in one query.
+_SIGNUP_MAIL = Prepared(
+    lambda signup_id: (
+        Signup.select(Signup, User, Slot, Activity, Centre)
+        .join(User, on=(Signup.volunteer == User.id))
+        .switch(Signup)
+        .join(Slot, on=(Signup.slot == Slot.id))
+        .join(Activity, on=(Slot.activity == Activity.id))
+        .join(Centre, on=(Activity.centre == Centre.id))
+        .where(Signup.id == signup_id)
+    ),
+    "signup_mail",
+)
+
+
+@written_later("signup_confirmed", "signup_pending", "signup_waitlisted")
+def _signup_mail(params: dict, row) -> dict:
+    """The context of a sign-up's mail (queued in ``sign_up``), as ``_notify`` gives it:
+    from the sign-up's id, the waitlist place as it was, and the cancellation deadline as
+    it stood when the mail was queued."""
+    signup = _SIGNUP_MAIL.first(params["signup"])
+    if signup is None:
+        raise NotFound(_("We could not find this sign-up."))
+    slot = signup.slot
+    deadline = cancel_deadline(slot)
+    return {
+        "user": signup.volunteer,
+        "slot": slot,
+        "activity": slot.activity,
+        "centre": slot.activity.centre,
+        "link": slot_link(slot.id),
+        "deadline": deadline if deadline > row.created_at else None,
+        "signup": signup,
+        "position": params.get("position"),
+    }
+
+
+def _notify(volunteer: User, slot: Slot, template: str, **context):
     """Queue a sign-up mail in the volunteer's language (inside the caller's transaction)."""
     activity = slot.activity
     deadline = cancel_deadline(slot)
-    queue_mail(
+    return queue_mail(
         volunteer.email,
         template,
         locale=volunteer.locale,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from volunteer_app.activities.texts import page_texts
+from volunteer_app.activities.texts import current_language, page_texts
 from volunteer_app.checks.queries import has_valid_certificate
 from volunteer_app.common.errors import DomainError, NotFound
 from volunteer_app.common.forms import apply_domain_error
+from volunteer_app.common.refusal import current_refusal
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import safe_next
 from volunteer_app.companions.forms import ActionForm as FamilyActionForm
@@ -29,27 +31,54 @@ MAX_PAGE = 1000
 @bp.get("/termine/")
 @login_required
 def browse():
-    centres, categories = queries.filter_choices()
-    form = SlotFilterForm(request.args, centres=centres, categories=categories)
+    choices = queries.filter_choices()
+    form = SlotFilterForm(request.args, choices=choices)
     form.validate()
     filters = form.filters()
     page = min(max(request.args.get("seite", 1, type=int), 1), MAX_PAGE)
     profile = queries.fit_profile(current_user) if filters.fits_me else None
-    slots, has_next = queries.browse_slots(
-        filters, viewer=current_user, profile=profile, page=page, per_page=PER_PAGE
+    cards, has_next = queries.browse_slots(
+        filters,
+        viewer=current_user,
+        language=current_language(),
+        profile=profile,
+        page=page,
+        per_page=PER_PAGE,
     )
     # Only the filters travel into the page links (never url_for's own "_external" etc.).
     args = {k: v for k, v in request.args.items() if k in form.data}
     return render_template(
         "signups/browse.html",
         form=form,
-        slots=slots,
+        filter_form=_filter_form(form, choices),
+        cards=cards,
         page=page,
         has_next=has_next,
         args=args,
         profile=profile,
-        texts=page_texts(slot.activity.id for slot in slots),
     )
+
+
+# The filters as rendered, by language, choices and the filters' part of the query: the same
+# for most visits, and a hundred options and five fields through WTForms cost more than the
+# rest of the page. Bounded: emptied when full.
+_FILTER_FORMS: dict[tuple, Markup] = {}
+_FILTER_FORMS_KEPT = 256
+
+
+def _filter_form(form: SlotFilterForm, choices: queries.FilterChoices) -> Markup:
+    """signups/_filters.html for ``form``, rendered once per language, choices and query."""
+    template = current_app.jinja_env.get_template("signups/_filters.html")
+    if current_refusal() is not None:  # the form was not validated: not the usual page
+        return Markup(template.render(form=form))  # noqa: S704
+    args = tuple((name, tuple(request.args.getlist(name))) for name in form.data)
+    key = (current_language(), request.script_root, choices, args)
+    html = _FILTER_FORMS.get(key)
+    if html is None:
+        if len(_FILTER_FORMS) >= _FILTER_FORMS_KEPT:
+            _FILTER_FORMS.clear()
+        html = _FILTER_FORMS[key] = Markup(template.render(form=form))  # noqa: S704
+    return html
 
 
 @bp.get("/termine/<int:slot_id>")
@@ -61,23 +90,28 @@ def show_slot(slot_id: int):
 def _slot_page(slot_id: int, cant_come_form: CantComeForm | None = None):
     slot = queries.slot_details(slot_id) or abort(404)
     signup = queries.my_signup(slot.id, current_user.id)
-    waiting = signup is not None and signup.status == "waitlisted"
+    status = signup.status if signup is not None else None
     activity, now, deadline = slot.activity, utcnow(), services.cancel_deadline(slot)
+    started, past_deadline = slot.starts_at <= now, now > deadline
+    # "I can't come" is offered only to a confirmed person after the cancelling deadline and
+    # before the start (signups/slot.html): only then is its form made.
+    if cant_come_form is None and status == "confirmed" and past_deadline and not started:
+        cant_come_form = CantComeForm(formdata=None)
     family = slot_family(slot, current_user)
     return render_template(
         "signups/slot.html",
         slot=slot,
         signup=signup,
-        position=queries.waitlist_position(signup) if waiting else None,
-        started=slot.starts_at <= now,
+        position=queries.waitlist_position(signup) if status == "waitlisted" else None,
+        started=started,
         deadline=deadline,
-        past_deadline=now > deadline,
+        past_deadline=past_deadline,
         needs_certificate=activity.is_child_facing
         and not has_valid_certificate(
             current_user.id, activity.centre_id, to_berlin(slot.starts_at).date()
         ),
         form=ActionForm(formdata=None),
-        cant_come_form=cant_come_form or CantComeForm(formdata=None),
+        cant_come_form=cant_come_form,
         texts=page_texts([activity.id]),
         family=family,
         companions_form=CompanionsForm(formdata=None, children=family.children),
@@ -176,7 +210,7 @@ def _outcome_flash(result: services.SignupResult) -> tuple[str, str]:
         _(
             "This slot is full, so you are on the waitlist (place %(position)s). We will "
             "e-mail you as soon as a place becomes free for you.",
-            position=queries.waitlist_position(result.signup),
+            position=result.position or queries.waitlist_position(result.signup),
         ),
         "warning",
     )

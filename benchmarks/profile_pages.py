@@ -1,0 +1,237 @@
+"""The pages of ``pages.py`` in-process: CPU time per request next to ``/healthz``, and profiles.
+
+    .venv/bin/python benchmarks/profile_pages.py                     # every page, CPU ms and ÷ bare
+    .venv/bin/python benchmarks/profile_pages.py --pages "slot list,dashboard" --requests 50
+    .venv/bin/python benchmarks/profile_pages.py --pages dashboard --profile 30   # cProfile, top 30
+    .venv/bin/python benchmarks/profile_pages.py --app-dir /tmp/before           # another checkout
+    .venv/bin/python benchmarks/profile_pages.py --path "/konto/|volunteer" --path "/|anonymous"
+
+The first run builds the regional dataset (``dataset.py``) with the 300-date activity of
+``pages.py`` into a SQLite file (``--db``, default ``/tmp/thekiz-profile.db``) and keeps it,
+with the pages' targets beside it (``.json``); later runs reuse both (``--rebuild`` makes them
+again; the dataset's dates are relative to the day it was built). The app runs with the
+production configuration, as under gunicorn, and is driven by Flask's test client: what is
+measured is the app's own CPU time per request (``time.process_time``), without HTTP, the
+client's parsing or waiting for another request, so it is steadier on a busy machine than
+the throughput ``pages.py`` measures from outside. Rounds alternate the pages and
+``/healthz``; each figure is the median of the rounds' means.
+
+``--app-dir`` imports the application from another checkout (for instance ``git worktree add
+/tmp/before HEAD`` and its catalogues compiled): before and after on the same database.
+
+``--path "PATH|KIND"`` (repeatable) measures any address as a kind of user: ``volunteer``
+(the 20 volunteers of the pages above, in turn), ``coordinator`` (the dashboards'
+coordinators), ``admin`` (the dataset's administrator) or ``anonymous`` (the default). With
+``--path`` and without ``--pages`` only the paths are measured; each is named by the string
+as given. A page every logged-in request pays for, whatever its content, is the floor:
+``--path "/barrierefreiheit|volunteer"`` (a fixed text in the layout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PAGES = (
+    "slot list",
+    "fits me",
+    "dashboard",
+    "roster",
+    "slot page",
+    "programme",
+    "programme 300",
+    "activity 300",
+)
+
+
+def _prepare_env(db: Path, secret: str) -> None:
+    from _common import app_env
+
+    env = app_env(f"sqlite:///{db}", Path(tempfile.gettempdir()))
+    env["SECRET_KEY"] = secret
+    env["HUEY_URL"] = "memory://"
+    os.environ.update(env)
+
+
+def build(db: Path, meta: Path, secret: str, big_slots: int, seed: int) -> dict:
+    import dataset
+    from pages import pick_targets
+    from regional import Sessions
+
+    from volunteer_app.db import db as database
+
+    for path in (db, meta):
+        path.unlink(missing_ok=True)
+    app = dataset.app_for(f"sqlite:///{db}")
+    with app.app_context():
+        try:
+            dataset.generate(dataset.Sizes(), seed, log=lambda line: print(line, file=sys.stderr))
+            with database.connection_context():
+                targets = pick_targets(Sessions(secret), big_slots, seed)
+        finally:
+            dataset.close_database()
+    data = {"secret": secret, "built": time.strftime("%Y-%m-%d"), "pages": targets.pages}
+    meta.write_text(json.dumps(data))
+    return data
+
+
+KINDS = ("volunteer", "coordinator", "admin", "anonymous")
+
+
+def _refresh_sessions(app, data: dict) -> None:
+    """The targets' session cookies signed anew, as logins of now: a cookie from the day the
+    dataset was built is past the idle timeout (an hour) and would get the login page."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    now, fresh = time.time(), {}
+    for targets in data["pages"].values():
+        for target in targets:
+            cookie = target[1]
+            if not cookie:
+                continue
+            if cookie not in fresh:
+                session = serializer.loads(cookie.split("=", 1)[1])  # any age
+                session.update(login_at=now, auth_at=now)
+                fresh[cookie] = "session=" + serializer.dumps(session)
+            target[1] = fresh[cookie]
+
+
+def _path_targets(spec: str, db: Path, data: dict) -> list[list]:
+    """``PATH|KIND`` → the (path, cookie) pairs to request, cookies as the pages' own."""
+    path, _sep, kind = spec.partition("|")
+    kind = kind.strip() or "anonymous"
+    if kind not in KINDS or not path.startswith("/"):
+        raise SystemExit(f"--path {spec!r}: PATH|KIND with KIND one of {', '.join(KINDS)}")
+    if kind == "anonymous":
+        return [[path, None]]
+    source = {"volunteer": "slot list", "coordinator": "dashboard"}.get(kind)
+    if source:
+        return [[path, cookie] for _path, cookie in data["pages"][source]]
+    import sqlite3
+
+    from regional import Sessions
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # read only
+    try:
+        users = conn.execute(
+            "SELECT id, session_token FROM user WHERE role = ? ORDER BY id LIMIT 20", (kind,)
+        ).fetchall()
+    finally:
+        conn.close()
+    sessions = Sessions(data["secret"])
+    return [[path, sessions.cookie(uid, token)] for uid, token in users]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--db", type=Path, default=Path(tempfile.gettempdir()) / "thekiz-profile.db"
+    )
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--pages", default=None, help="names from pages.py (default: all)")
+    parser.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="PATH|KIND",
+        help="measure PATH as KIND: volunteer, coordinator, admin or anonymous (repeatable)",
+    )
+    parser.add_argument("--requests", type=int, default=30, help="requests per page and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=int, default=0, help="cProfile the pages: top N lines")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key")
+    parser.add_argument("--app-dir", type=Path, help="import the application from this checkout")
+    parser.add_argument("--big-slots", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if args.pages is None:
+        args.pages = "" if args.path else ",".join(PAGES)
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    unknown = set(pages) - set(PAGES)
+    if unknown:
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+
+    app_dir = (args.app_dir or HERE.parent).resolve()
+    sys.path[:0] = [str(HERE), str(app_dir)]
+    os.chdir(app_dir)
+    meta = args.db.with_suffix(".json")
+    # The configuration is read when config.py is first imported: the key must be set before.
+    if args.rebuild or not args.db.exists() or not meta.exists():
+        secret = secrets.token_urlsafe(48)
+        _prepare_env(args.db, secret)
+        data = build(args.db, meta, secret, args.big_slots, args.seed)
+    else:
+        data = json.loads(meta.read_text())
+        _prepare_env(args.db, data["secret"])
+
+    from config import ProductionConfig
+    from volunteer_app import create_app
+
+    app = create_app(ProductionConfig)
+    if not Path(app.root_path).resolve().is_relative_to(app_dir):
+        raise SystemExit(f"the app was imported from {app.root_path}, not from {app_dir}")
+    client = app.test_client(use_cookies=False)  # the Cookie header as given
+    from regional import USER_AGENT
+
+    _refresh_sessions(app, data)
+    # After the app is imported: regional.py puts this checkout first on sys.path, and the
+    # cookies are signed with the app's own code.
+    for spec in args.path:
+        data["pages"][spec] = _path_targets(spec, args.db, data)
+        pages.append(spec)
+
+    def run(page: str, count: int) -> float:
+        targets = data["pages"][page] if page != "bare" else [["/healthz", None]]
+        start = time.process_time()
+        for i in range(count):
+            path, cookie = targets[i % len(targets)]
+            headers = {"User-Agent": USER_AGENT}
+            if cookie:
+                headers["Cookie"] = cookie
+            response = client.get(path, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+            if response.status_code != 200:
+                raise SystemExit(
+                    f"{page}: {path} answered {response.status_code} {response.location}"
+                )
+        return (time.process_time() - start) / count * 1000
+
+    for page in ["bare", *pages]:  # warm up: caches, templates, the first connection
+        run(page, 5)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        for page in pages:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            run(page, args.requests)
+            profiler.disable()
+            print(f"\n===== {page} ({args.requests} requests) =====")
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
+        return 0
+    results: dict[str, list[float]] = {page: [] for page in ["bare", *pages]}
+    for _ in range(args.rounds):
+        for page in pages:
+            results["bare"].append(run("bare", args.requests))
+            results[page].append(run(page, args.requests))
+    bare = statistics.median(results["bare"])
+    loadavg = Path("/proc/loadavg")
+    load = loadavg.read_text().split()[:3] if loadavg.exists() else []
+    print(f"app: {app_dir}  database: {args.db} (built {data['built']})  load: {' '.join(load)}")
+    width = max(16, *(len(page) for page in results))
+    print(f"{'page':<{width}} {'CPU ms':>8} {'÷ bare':>8}")
+    for page, values in results.items():
+        ms = statistics.median(values)
+        print(f"{page:<{width}} {ms:8.2f} {ms / bare:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
