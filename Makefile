@@ -8,6 +8,10 @@ PORT   ?= 5000
 export PORT
 # pytest-xdist workers: one per core ("auto"); PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
+# The tests keep Python's compiled modules (__pycache__, ignored by git) even where the
+# environment says not to write them: otherwise every worker, every date rerun and every
+# gunicorn worker of the tests compiles the app and the tests anew (~12 s of CPU each).
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
 export FLASK_APP := wsgi.py
 
 .PHONY: run test test-dates lint format translations extract-messages serve-only clean
@@ -54,7 +58,7 @@ run: $(VENV)/.installed translations | instance
 test: $(VENV)/.installed-test translations tests/js/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The date-sensitive tests (marker `dates`) again as of fixed days: Christmas closures and the
 # year's end, the Fridays before the spring and autumn clock changes, and a leap day. On SQLite:
@@ -67,7 +71,7 @@ DATE_TESTS = $(shell grep -l "mark.dates" tests/test_*.py)
 DATE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test-dates: $(VENV)/.installed-test translations tests/js/node_modules/.installed
 	@printf '%s\n' $(TEST_DAYS) | xargs -P $(DATE_JOBS) -I{} sh -c \
-	  '$(BIN)/python -m pytest -p no:cacheprovider -m dates --backend=sqlite --today={} \
+	  '$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider -m dates --backend=sqlite --today={} \
 	    $(DATE_TESTS) $(PYTEST_ARGS) > .test-dates-{}.log 2>&1; rc=$$?; \
 	  echo "== date-sensitive tests as of {}"; \
 	  if [ $$rc -ne 0 ]; then cat .test-dates-{}.log; else tail -n 1 .test-dates-{}.log; fi; \

@@ -10,7 +10,6 @@ from flask import (
     Response,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -40,6 +39,8 @@ FEED_URL_LIMIT = configured_limit("RATELIMIT_FEED_URL")
 
 # The endpoints whose conditional requests the limits do not count when they match.
 _FEEDS = frozenset({"feeds.family_feed", "feeds.private_feed"})
+_FEED_REQUEST = "thekiz.feed_request"
+_FEED_LOOKUP = "thekiz.feed_lookup"
 
 
 def _per_url() -> str:
@@ -51,7 +52,9 @@ def _per_url() -> str:
 @bp.before_request
 def _feed_request() -> None:
     # After the app's own hooks (the database's included), before the view and its limits.
-    g.feed_request = request.endpoint in _FEEDS
+    # Kept on the request itself: ``g`` lives as long as the app context, which may span
+    # several requests (the tests' shared context, a CLI command).
+    request.environ[_FEED_REQUEST] = request.endpoint in _FEEDS
 
 
 @limiter.request_filter
@@ -66,7 +69,7 @@ def _not_modified() -> bool:
     link) is kept for the view, which does not read it again. The limiter asks every
     request, first before the app's hooks have run: this answers only once the feeds'
     own hook has (``_feed_request``)."""
-    if not g.get("feed_request"):
+    if not request.environ.get(_FEED_REQUEST):
         return False
     if not request.if_none_match and request.if_modified_since is None:
         return False
@@ -88,14 +91,14 @@ class _Lookup:
 
 def _lookup() -> _Lookup:
     """The request's lookup, once per request (the rate limits ask before the view)."""
-    found = g.get("feed_lookup")
+    found = request.environ.get(_FEED_LOOKUP)
     if found is None:
         args = request.view_args or {}
         if request.endpoint == "feeds.family_feed":
             found = _family_lookup(args["slug"])
         else:
             found = _private_lookup(args["token"])
-        g.feed_lookup = found
+        request.environ[_FEED_LOOKUP] = found
     return found
 
 
