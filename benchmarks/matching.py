@@ -160,6 +160,11 @@ def _one_run(path: Path, root: str, run: int, label: str) -> float:
         if "max_flow_s" in st
         else f"max flows + min-cost flow {st['solve_s']:.2f}"
     )
+    if "reduce_s" in st:  # the smaller equivalent min-cost flow (flow.reduce_network)
+        flows += (
+            f" on {st['solver_nodes']:,} nodes / {st['solver_arcs']:,} arcs"
+            f" of {st['nodes']:,} / {st['arcs']:,}, reduced in {st['reduce_s']:.2f}"
+        )
     print(
         f"    run {run}{label}: whole process {wall:5.2f} s wall, {usage.ru_utime + usage.ru_stime:5.2f} s CPU,"
         f" peak {usage.ru_maxrss / 1024:4.0f} MB | solve alone {result['seconds']:5.2f} s"

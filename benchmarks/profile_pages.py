@@ -7,7 +7,8 @@
     .venv/bin/python benchmarks/profile_pages.py --path "/konto/|volunteer" --path "/|anonymous"
 
 The first run builds the regional dataset (``dataset.py``) with the 300-date activity of
-``pages.py`` into a SQLite file (``--db``, default ``/tmp/thekiz-profile.db``) and keeps it,
+``pages.py`` into a SQLite file (``--db``, default ``/tmp/thekiz-profile.db``), or into an
+empty PostgreSQL database (``--db postgresql://postgres@127.0.0.1:5432/NAME``), and keeps it,
 with the pages' targets beside it (``.json``); later runs reuse both (``--rebuild`` makes them
 again; the dataset's dates are relative to the day it was built). The app runs with the
 production configuration, as under gunicorn, and is driven by Flask's test client: what is
@@ -39,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from signups import cpu_seconds
+
 HERE = Path(__file__).resolve().parent
 PAGES = (
     "slot list",
@@ -52,25 +55,31 @@ PAGES = (
 )
 
 
-def _prepare_env(db: Path, secret: str) -> None:
+def _url(db: Path | str) -> str:
+    """``--db``: a SQLite file, or a PostgreSQL URL (an existing, empty database)."""
+    return db if isinstance(db, str) else f"sqlite:///{db}"
+
+
+def _prepare_env(db: Path | str, secret: str) -> None:
     from _common import app_env
 
-    env = app_env(f"sqlite:///{db}", Path(tempfile.gettempdir()))
+    env = app_env(_url(db), Path(tempfile.gettempdir()))
     env["SECRET_KEY"] = secret
     env["HUEY_URL"] = "memory://"
     os.environ.update(env)
 
 
-def build(db: Path, meta: Path, secret: str, big_slots: int, seed: int) -> dict:
+def build(db: Path | str, meta: Path, secret: str, big_slots: int, seed: int) -> dict:
     import dataset
     from pages import pick_targets
     from regional import Sessions
 
     from volunteer_app.db import db as database
 
-    for path in (db, meta):
-        path.unlink(missing_ok=True)
-    app = dataset.app_for(f"sqlite:///{db}")
+    meta.unlink(missing_ok=True)
+    if isinstance(db, Path):
+        db.unlink(missing_ok=True)
+    app = dataset.app_for(_url(db))
     with app.app_context():
         try:
             dataset.generate(dataset.Sizes(), seed, log=lambda line: print(line, file=sys.stderr))
@@ -80,7 +89,7 @@ def build(db: Path, meta: Path, secret: str, big_slots: int, seed: int) -> dict:
             dataset.close_database()
     data = {"secret": secret, "built": time.strftime("%Y-%m-%d"), "pages": targets.pages}
     meta.write_text(json.dumps(data))
-    return data
+    return json.loads(meta.read_text())  # lists, as a later run reads them
 
 
 KINDS = ("volunteer", "coordinator", "admin", "anonymous")
@@ -103,7 +112,7 @@ def _refresh_sessions(app, data: dict) -> None:
             target[1] = fresh[cookie]
 
 
-def _path_targets(spec: str, db: Path, data: dict) -> list[list]:
+def _path_targets(spec: str, app, data: dict) -> list[list]:
     """``PATH|KIND`` → the (path, cookie) pairs to request, cookies as the pages' own."""
     path, _sep, kind = spec.partition("|")
     kind = kind.strip() or "anonymous"
@@ -114,17 +123,19 @@ def _path_targets(spec: str, db: Path, data: dict) -> list[list]:
     source = {"volunteer": "slot list", "coordinator": "dashboard"}.get(kind)
     if source:
         return [[path, cookie] for _path, cookie in data["pages"][source]]
-    import sqlite3
-
     from regional import Sessions
 
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # read only
-    try:
-        users = conn.execute(
-            "SELECT id, session_token FROM user WHERE role = ? ORDER BY id LIMIT 20", (kind,)
-        ).fetchall()
-    finally:
-        conn.close()
+    from volunteer_app.accounts.models import User
+    from volunteer_app.db import db as database
+
+    with app.app_context(), database.connection_context():
+        users = list(
+            User.select(User.id, User.session_token)
+            .where(User.role == kind)
+            .order_by(User.id)
+            .limit(20)
+            .tuples()
+        )
     sessions = Sessions(data["secret"])
     return [[path, sessions.cookie(uid, token)] for uid, token in users]
 
@@ -132,7 +143,9 @@ def _path_targets(spec: str, db: Path, data: dict) -> list[list]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--db", type=Path, default=Path(tempfile.gettempdir()) / "thekiz-profile.db"
+        "--db",
+        default=str(Path(tempfile.gettempdir()) / "thekiz-profile.db"),
+        help="a SQLite file, or the URL of an empty PostgreSQL database (postgresql://…)",
     )
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--pages", default=None, help="names from pages.py (default: all)")
@@ -151,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-slots", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
+    postgres = args.db.startswith("postgres")
+    args.db = args.db if postgres else Path(args.db)
     if args.pages is None:
         args.pages = "" if args.path else ",".join(PAGES)
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
@@ -161,9 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = (args.app_dir or HERE.parent).resolve()
     sys.path[:0] = [str(HERE), str(app_dir)]
     os.chdir(app_dir)
-    meta = args.db.with_suffix(".json")
+    if postgres:
+        name = args.db.rstrip("/").rsplit("/", 1)[-1]
+        meta = Path(tempfile.gettempdir()) / f"thekiz-profile-{name}.json"
+    else:
+        meta = args.db.with_suffix(".json")
     # The configuration is read when config.py is first imported: the key must be set before.
-    if args.rebuild or not args.db.exists() or not meta.exists():
+    if args.rebuild or not meta.exists() or not (postgres or args.db.exists()):
         secret = secrets.token_urlsafe(48)
         _prepare_env(args.db, secret)
         data = build(args.db, meta, secret, args.big_slots, args.seed)
@@ -184,12 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     # After the app is imported: regional.py puts this checkout first on sys.path, and the
     # cookies are signed with the app's own code.
     for spec in args.path:
-        data["pages"][spec] = _path_targets(spec, args.db, data)
+        data["pages"][spec] = _path_targets(spec, app, data)
         pages.append(spec)
 
-    def run(page: str, count: int) -> float:
+    # On PostgreSQL the server's CPU counts as well: its backends serving this database.
+    def server_cpu() -> float:
+        return cpu_seconds(f" {name} ") if postgres else 0.0
+
+    def run(page: str, count: int) -> tuple[float, float]:
+        """The app's and the database server's CPU ms per request."""
         targets = data["pages"][page] if page != "bare" else [["/healthz", None]]
-        start = time.process_time()
+        start, server_start = time.process_time(), server_cpu()
         for i in range(count):
             path, cookie = targets[i % len(targets)]
             headers = {"User-Agent": USER_AGENT}
@@ -200,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(
                     f"{page}: {path} answered {response.status_code} {response.location}"
                 )
-        return (time.process_time() - start) / count * 1000
+        app_ms = (time.process_time() - start) / count * 1000
+        return app_ms, (server_cpu() - server_start) / count * 1000
 
     for page in ["bare", *pages]:  # warm up: caches, templates, the first connection
         run(page, 5)
@@ -209,27 +234,37 @@ def main(argv: list[str] | None = None) -> int:
         import pstats
 
         for page in pages:
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
             profiler.enable()
             run(page, args.requests)
             profiler.disable()
             print(f"\n===== {page} ({args.requests} requests) =====")
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
+            if os.environ.get("PROFILE_CALLERS"):
+                pstats.Stats(profiler).print_callers(os.environ["PROFILE_CALLERS"])
+            if os.environ.get("PROFILE_CALLEES"):
+                pstats.Stats(profiler).print_callees(os.environ["PROFILE_CALLEES"])
         return 0
-    results: dict[str, list[float]] = {page: [] for page in ["bare", *pages]}
+    results: dict[str, list[tuple[float, float]]] = {page: [] for page in ["bare", *pages]}
     for _ in range(args.rounds):
         for page in pages:
             results["bare"].append(run("bare", args.requests))
             results[page].append(run(page, args.requests))
-    bare = statistics.median(results["bare"])
     loadavg = Path("/proc/loadavg")
     load = loadavg.read_text().split()[:3] if loadavg.exists() else []
     print(f"app: {app_dir}  database: {args.db} (built {data['built']})  load: {' '.join(load)}")
     width = max(16, *(len(page) for page in results))
-    print(f"{'page':<{width}} {'CPU ms':>8} {'÷ bare':>8}")
-    for page, values in results.items():
-        ms = statistics.median(values)
-        print(f"{page:<{width}} {ms:8.2f} {ms / bare:8.1f}")
+    # PostgreSQL: the app's CPU, the server's (its backends' clock ticks: 10 ms steps, so
+    # --requests of 100 or more) and their sum ÷ bare's sum; SQLite: the app's.
+    medians = {
+        page: (statistics.median(a for a, _ in values), statistics.median(s for _, s in values))
+        for page, values in results.items()
+    }
+    bare = sum(medians["bare"])
+    print(f"{'page':<{width}} {'CPU ms':>8} {'PG ms':>8} {'÷ bare':>8}")
+    for page, (app_ms, pg_ms) in medians.items():
+        pg = f"{pg_ms:8.2f}" if postgres else f"{'':8}"
+        print(f"{page:<{width}} {app_ms:8.2f} {pg} {(app_ms + pg_ms) / bare:8.1f}")
     return 0
 
 

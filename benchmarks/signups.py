@@ -19,6 +19,11 @@ measures from ``--concurrency`` client threads:
    on the waiting list. "Overbooked" counts the slots where more were confirmed than
    there were seats, or where ``taken`` differs from the confirmed sign-ups.
 
+Before each run the database gets that checkout's own revision triggers
+(``volunteer_app/revisions/triggers.py``, which fire on every sign-up): the dataset is
+migrated by this checkout, and another one would otherwise be measured with this one's
+triggers (``--same-triggers`` keeps this checkout's for every run).
+
 After each run the dataset's invariants must hold (``dataset.check_invariants``). The
 output shows requests/s, p50/p95/p99, the sign-up rate as a share of the bare route's
 and the 1-minute load average before and after each measurement. Exit code 1 on any
@@ -33,6 +38,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -214,6 +220,39 @@ def figures(load) -> dict:
     }
 
 
+# Run in a checkout (its directory first on sys.path): every revision trigger goes, whichever
+# code made it, and that checkout's own are installed.
+_OWN_TRIGGERS = """
+import sys
+from playhouse.db_url import connect
+from volunteer_app.revisions import triggers
+database = connect(sys.argv[1])
+with database.atomic():
+    for name, table in database.execute_sql(
+        "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE NOT t.tgisinternal AND left(t.tgname, 4) = 'rev_'"
+    ).fetchall():
+        database.execute_sql(f'DROP TRIGGER "{name}" ON "{table}"')
+    triggers.install(database)
+database.close()
+"""
+
+
+def own_triggers(url: str, app_dir: Path) -> None:
+    """The revision triggers of ``app_dir``'s code on the database (they fire on every
+    sign-up, and the checkouts compared may define them differently)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _OWN_TRIGGERS, url],
+        cwd=app_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"installing the triggers of {app_dir} failed:\n{proc.stderr[-2000:]}")
+
+
 def one_run(url: str, app_dir: Path, workdir: Path, args, seed: int) -> dict:
     from volunteer_app.db import db
 
@@ -231,6 +270,8 @@ def one_run(url: str, app_dir: Path, workdir: Path, args, seed: int) -> dict:
     sessions = Sessions(env["SECRET_KEY"])
     distinct = [(sessions.cookie(uid, token), slot_id) for uid, token, slot_id in pairs]
     out: dict = {"app_dir": str(app_dir)}
+    if not args.same_triggers:
+        own_triggers(url, app_dir)
     with gunicorn(env, args.workers, workdir, app_dir=app_dir) as port:
         for _ in range(20):
             request(port, "GET", "/healthz")
@@ -316,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=[],
         help="a checkout to serve (repeatable: alternated on the same data); default this one",
+    )
+    parser.add_argument(
+        "--same-triggers",
+        action="store_true",
+        help="keep this checkout's revision triggers for every --app-dir (default: each its own)",
     )
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--json", type=Path, help="also write the results to this file")

@@ -167,22 +167,28 @@ def test_coordinator_assignments_race_with_volunteers(app):
         assert_invariant()
 
 
-def test_a_database_error_mid_booking_rolls_everything_back(app, monkeypatch):
-    """The seat is taken, then the insert fails: the seat is given back, the next works."""
+@pytest.mark.parametrize("step", ["_new_signup", "queue_later"])
+def test_a_database_error_mid_booking_rolls_everything_back(app, monkeypatch, step):
+    """The seat is taken and the sign-up written (on PostgreSQL with its mail, in the same
+    statement), then something fails: all is given back, the next works."""
     with db.connection_context():
         _centre, _coord, activity, volunteer = world()
         slot = make_slot(activity, capacity=1)
         other = make_user(locale="en")
+        if step == "queue_later":  # the person's earlier row: reactivated, then the mail
+            make_signup(slot, volunteer, status="cancelled")
+        mails = OutboxMessage.select().count()
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "queue_later", broken)  # the mail, after seat and sign-up
+    monkeypatch.setattr(services, step, broken)
     with db.connection_context(), pytest.raises(RuntimeError):
         services.sign_up(slot.id, actor=volunteer)
     monkeypatch.undo()
     with db.connection_context():
         assert Slot.get_by_id(slot.id).taken == 0
-        assert Signup.select().count() == 0
+        assert Signup.select().where(Signup.status != "cancelled").count() == 0
+        assert OutboxMessage.select().count() == mails
         assert services.sign_up(slot.id, actor=other).outcome == "confirmed"
         assert_invariant()

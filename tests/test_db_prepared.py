@@ -73,6 +73,13 @@ def test_postgresql_parses_and_plans_a_statement_once_per_connection(conn):
         "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE %s", ("person_%",)
     )
     assert held.fetchone()[0] == 1
+    # Planned once: a generic plan, not one per set of parameters.
+    assert db.execute_sql("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"
+    plans = db.execute_sql(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE %s",
+        ("person_%",),
+    ).fetchone()
+    assert plans == (3, 0), plans
 
 
 def test_a_failed_statement_is_prepared_anew_under_another_name(conn):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import peewee as pw
 import pytest
@@ -24,13 +25,16 @@ from tests.factories_signups import (
     make_signup,
     make_slot,
 )
+from volunteer_app.activities import services as activity_services
 from volunteer_app.activities.models import ActivityText, Slot
 from volunteer_app.activities.queries import category_label, slots_with_activity
 from volunteer_app.activities.texts import page_texts
+from volunteer_app.centres import services as centre_services
 from volunteer_app.centres.queries import today
+from volunteer_app.common import kept as kept_module
 from volunteer_app.common.forms import AppForm
 from volunteer_app.common.time import BERLIN, UTC
-from volunteer_app.db import utcnow
+from volunteer_app.db import db, is_sqlite, utcnow
 from volunteer_app.signups import queries
 from volunteer_app.signups.forms import SlotFilterForm
 from volunteer_app.signups.models import Signup
@@ -218,13 +222,14 @@ def _fits_world(volunteer, centre):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # The user, the filters' choices (one UNION), the slots with their texts.
-        ("/termine/", 3),
-        ("/termine/?lang=uk", 3),
-        ("/termine/?lang=ar&centre={centre}&seite=2", 3),
+        # The user and the slots with their texts (the filters' choices are kept: read on
+        # the first visit, one UNION, ``test_the_filters_show_new_centres_and_categories…``).
+        ("/termine/", 2),
+        ("/termine/?lang=uk", 2),
+        ("/termine/?lang=ar&centre={centre}&seite=2", 2),
         # And the volunteer's preferences (one UNION).
-        ("/termine/?fits_me=y", 4),
-        ("/termine/?fits_me=y&lang=fa-AF&date_from={day}&date_to={day}", 4),
+        ("/termine/?fits_me=y", 3),
+        ("/termine/?fits_me=y&lang=fa-AF&date_from={day}&date_to={day}", 3),
     ],
 )
 def test_the_slot_list_runs_a_fixed_number_of_queries(client, login_as, conn, url, expected):
@@ -245,6 +250,36 @@ def test_the_slot_list_runs_a_fixed_number_of_queries(client, login_as, conn, ur
         assert response.status_code == 200
         counts.append(counter.count)
     assert counts == [expected, expected], counts
+
+
+@pytest.mark.parametrize("url", ["/termine/", "/termine/?fits_me=y"])
+def test_on_postgresql_the_slot_list_is_planned_once_per_connection(client, login_as, conn, url):
+    """Whatever the number of preferred centres, categories and windows, the slot list's
+    statement is one text (arrays), prepared on the server once and run with a generic plan
+    (planning it cost the server more than running it)."""
+    centre, other = make_centre(), make_centre()
+    volunteer = make_user(locale="en")
+    _fits_world(volunteer, centre)
+    as_user(login_as, volunteer)
+    ten = dt.datetime.combine(today() + dt.timedelta(days=2), dt.time(10), tzinfo=BERLIN)
+    make_slot(make_activity(centre), starts_at=ten.astimezone(UTC).replace(tzinfo=None))
+    client.get(url)
+    ReachableCentre.create(user=volunteer, centre=other)  # one more value for the list
+    with count_queries() as counter:
+        html = client.get(url).get_data(as_text=True)
+    assert 'class="card slot-item"' in html
+    browse = [q for q in counter.queries if '"t1"."starts_at"' in q or "EXECUTE statement_" in q]
+    assert len(browse) == 1
+    if is_sqlite():  # SQLite keeps its compiled statements itself
+        assert "EXECUTE" not in browse[0]
+        return
+    assert browse[0].startswith("('EXECUTE statement_"), browse[0][:80]
+    plans = db.execute_sql(
+        "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements"
+        " WHERE name LIKE %s",
+        ("statement_%",),
+    ).fetchone()
+    assert plans[0] >= 2 and plans[1] == 0, plans
 
 
 def test_fit_profile_reads_the_preferences_in_one_query(conn):
@@ -382,15 +417,38 @@ def test_the_filters_options_are_those_wtforms_renders(app, conn, query, code):
 
 
 def test_the_filters_show_new_centres_and_categories_at_once(client, login_as, conn):
-    volunteer = make_user(locale="en")
+    """Added through the services (as every page adds them): this process shows them at
+    once, though it keeps the filters' choices between visits."""
+    volunteer, admin = make_user(locale="en"), make_user(role="admin")
     as_user(login_as, volunteer)
     client.get("/termine/")
-    centre = make_centre(name="Ganz neues Zentrum", town="Suhl")
-    category = make_category(centre, name="Neue Art")
+    centre = centre_services.create_centre(
+        {"name": "Ganz neues Zentrum", "town": "Suhl"}, actor=admin
+    )
+    category = activity_services.add_category(centre, "Neue Art", actor=admin)
     html = client.get(f"/termine/?centre={centre.id}&category={category.id}").get_data(as_text=True)
     assert f'<option selected value="{centre.id}">Ganz neues Zentrum (Suhl)</option>' in html
     assert f'<option selected value="{category.id}">Neue Art (Ganz neues Zentrum)</option>' in html
     assert "Please choose one of the options." not in html
+    centre_services.update_centre(centre, {"name": "Umbenanntes Zentrum"}, actor=admin)
+    html = client.get(f"/termine/?centre={centre.id}").get_data(as_text=True)
+    assert f'<option selected value="{centre.id}">Umbenanntes Zentrum (Suhl)</option>' in html
+
+
+def test_centres_added_by_another_process_show_within_the_kept_seconds(
+    client, login_as, conn, monkeypatch
+):
+    """Another app process (another gunicorn worker) added the centre: this one reads the
+    choices anew once its copy is ``CHOICES_KEPT_SECONDS`` old."""
+    volunteer = make_user(locale="en")
+    as_user(login_as, volunteer)
+    client.get("/termine/")
+    centre = make_centre(name="Anderswo angelegt", town="Gera")  # not through this process
+    option = f'<option value="{centre.id}">Anderswo angelegt (Gera)</option>'
+    assert option not in client.get("/termine/").get_data(as_text=True)
+    later = time.monotonic() + queries.CHOICES_KEPT_SECONDS
+    monkeypatch.setattr(kept_module.time, "monotonic", lambda: later)
+    assert option in client.get("/termine/").get_data(as_text=True)
 
 
 def test_the_filters_speak_the_pages_language(client, login_as, conn):

@@ -40,9 +40,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
-    from volunteer_app.common.forms import field_attrs
+    from volunteer_app.common.forms import field_attrs, kept_field
 
-    app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.globals.update(field_attrs=field_attrs, kept_field=kept_field)
     from volunteer_app.common.urls import base_url, external_url, url_pattern
 
     # Absolute links in pages and mails: the configured BASE_URL, never the Host header.

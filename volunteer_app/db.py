@@ -130,7 +130,7 @@ class ReconnectingPool(PooledPostgresqlDatabase):
         """Run ``sql`` (``%s`` parameters) as the server-side prepared statement ``name``:
         ``PREPARE`` with the first ``EXECUTE`` on each connection (one round trip), then
         ``EXECUTE`` only, so that the server parses and plans it once per connection
-        instead of on every call. Logged (and counted) as the text sent; a read is
+        instead of on every call (a generic plan: ``_GENERIC_PLANS``). Logged (and counted) as the text sent; a read is
         repeated on a new connection like any other (prepared there anew)."""
         run = super().execute_sql
         marks = ", ".join(["%s"] * len(params))
@@ -145,7 +145,10 @@ class ReconnectingPool(PooledPostgresqlDatabase):
             # the EXECUTE after it: after an error the next call prepares under a new name.
             attempt = f"{name}_{next(_PREPARED_NAMES)}"
             numbered = _numbered(sql)
-            cursor = run(f"PREPARE {attempt} AS {numbered}; EXECUTE {attempt}({marks})", params)
+            cursor = run(
+                f"PREPARE {attempt} AS {numbered}; {_GENERIC_PLANS} EXECUTE {attempt}({marks})",
+                params,
+            )
             known[name] = attempt
             return cursor
 
@@ -187,6 +190,13 @@ class ReconnectingPool(PooledPostgresqlDatabase):
 def _is_read(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT"
 
+
+# The statements the app prepares are written for one plan whatever their parameters (ids,
+# times, arrays of ids): left to itself, PostgreSQL plans the first five executions anew
+# each time and then keeps planning anew whenever a generic plan looks costlier on paper,
+# which it did for the slot list (planning cost more than running it). Set with each
+# PREPARE: a rollback may undo a SET, never a PREPARE's effect on the server's choice.
+_GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan;"
 
 # Per PostgreSQL connection: which ``Prepared`` statements it holds, under which name.
 _SERVER_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -200,16 +199,15 @@ def live_server_overrides() -> dict:
 
 
 @pytest.fixture
-def live_server_factory(sqlite_template, tmp_path):
+def live_server_factory(sqlite_template, sqlite_copy):
     """``start(**overrides) -> LiveServer`` on a fresh database; stops the previous server."""
     servers: list[LiveServer] = []
 
     def start(**overrides) -> LiveServer:
         if servers:
             servers[-1].stop()
-        path = tmp_path / f"live{len(servers)}.db"
-        shutil.copy(sqlite_template, path)  # migrated with volunteer_app.migrate.upgrade()
-        settings = {"DATABASE_URL": f"sqlite:///{path}", "WTF_CSRF_ENABLED": True}
+        # A copy of the file migrated with volunteer_app.migrate.upgrade() (tests/conftest.py).
+        settings = {"DATABASE_URL": sqlite_copy(sqlite_template), "WTF_CSRF_ENABLED": True}
         settings.update(overrides)
         app = create_app(TestingConfig, **settings)
         app.jinja_env.bytecode_cache = _TEMPLATE_CODE

@@ -60,7 +60,8 @@ def _axe_script() -> str:
 _A11Y_STATE = """() => [innerWidth, innerHeight, devicePixelRatio, scrollX, scrollY, location.href,
   matchMedia('print').matches, matchMedia('(prefers-color-scheme: dark)').matches,
   matchMedia('(prefers-reduced-motion: reduce)').matches,
-  document.activeElement && document.activeElement.outerHTML.slice(0, 300)].join('|')"""
+  Array.prototype.indexOf.call(document.getElementsByTagName('*'), document.activeElement)
+].join('|')"""
 
 # Before a check: was this very state checked already (the same document, no change to its
 # DOM since, the same state as above and the same options), and is axe already loaded?

@@ -24,6 +24,7 @@ from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
 from volunteer_app.common.forms import has_control_characters
+from volunteer_app.common.kept import FILTER_CHOICES, forget
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.signups import services as signup_services
 from volunteer_app.signups.models import Signup
@@ -128,6 +129,7 @@ def add_category(centre: Centre, name: str, *, actor: User) -> Category:
             category = Category.create(centre=centre.id, name=name)
     except pw.IntegrityError as exc:
         raise Conflict(_("This category exists already."), "name") from exc
+    forget(FILTER_CHOICES)
     log.info("category %s added to centre %s by user %s", category.id, centre.id, actor.id)
     return category
 
@@ -147,6 +149,7 @@ def delete_category(centre: Centre, category_id: int, *, actor: User) -> None:
             category.delete_instance()
     except pw.IntegrityError as exc:
         raise Conflict(_("Activities use this category, so it cannot be removed.")) from exc
+    forget(FILTER_CHOICES)
     log.info("category %s removed from centre %s by user %s", category_id, centre.id, actor.id)
 
 

@@ -15,6 +15,7 @@ from volunteer_app.activities.models import Activity, Slot
 from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, Invitation, Operator
 from volunteer_app.common.security import hash_token
 from volunteer_app.common.time import BERLIN, berlin_to_utc, to_berlin
+from volunteer_app.db import Prepared
 from volunteer_app.rooms.models import Booking, Room
 from volunteer_app.signups.models import ACTIVE, Signup
 
@@ -66,17 +67,23 @@ def managed_centre_ids(user) -> set[int]:
     }
 
 
+# Asked on every page of a centre's desk: its SQL is written once (db.Prepared).
+_MEMBER = Prepared(
+    lambda user_id, centre_id: (
+        CentreMembership.select(CentreMembership.id)
+        .where((CentreMembership.user == user_id) & (CentreMembership.centre == centre_id))
+        .limit(1)
+    ),
+    name="member",
+)
+
+
 def can_manage(user, centre: Centre) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_admin:
         return True
-    return (
-        user.role == "coordinator"
-        and CentreMembership.select()
-        .where((CentreMembership.user == user.id) & (CentreMembership.centre == centre.id))
-        .exists()
-    )
+    return user.role == "coordinator" and bool(_MEMBER.rows(user.id, centre.id))
 
 
 def managed_centres(user) -> list[Centre]:

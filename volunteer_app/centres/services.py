@@ -25,6 +25,7 @@ from volunteer_app.centres.models import (
     Invitation,
 )
 from volunteer_app.common.errors import Conflict, DomainError, InvalidToken, NotAllowed, NotFound
+from volunteer_app.common.kept import FILTER_CHOICES, forget
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.rooms import services as rooms
 
@@ -91,6 +92,7 @@ def create_centre(data: dict, *, actor: User) -> Centre:
             if chosen:
                 raise _slug_taken() from exc
             continue
+        forget(FILTER_CHOICES)
         log.info("centre %s created by user %s", centre.id, actor.id)
         return centre
     raise Conflict(_("The centre could not be saved. Please try again."))
@@ -116,6 +118,7 @@ def update_centre(centre: Centre, data: dict, *, actor: User) -> Centre:
             Centre.update(**changes).where(Centre.id == centre.id).execute()
     except pw.IntegrityError as exc:
         raise _slug_taken() from exc
+    forget(FILTER_CHOICES)
     log.info("centre %s updated by user %s", centre.id, actor.id)
     return queries.centre_by_slug(changes.get("slug", centre.slug))
 

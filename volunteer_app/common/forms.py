@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     DateField,
     FieldList,
@@ -86,6 +88,46 @@ def field_attrs(f, help=None, **extra) -> dict:
     if f.errors:
         attrs["aria-invalid"] = "true"
     return attrs
+
+
+# Text inputs as the form macro writes them, by language and everything the HTML depends
+# on: a page that shows the same field with the same value on every visit (the roster's
+# seat count and search) writes it once. Bounded: emptied when full.
+_KEPT_FIELDS: dict[tuple, Markup] = {}
+_KEPT_FIELDS_KEPT = 1024
+_KEEPABLE = frozenset({"StringField", "IntegerField", "SearchField", "EmailField", "TelField"})
+
+
+def kept_field(f, help=None, class_="", **kwargs) -> Markup:
+    """``forms.field(f, …)`` of ``_macros/forms.html``, written once per language, field and
+    value (a field with errors, or of another type, is written each time)."""
+    from volunteer_app.i18n import page_locale  # i18n imports this module
+
+    def write() -> Markup:
+        macros = current_app.jinja_env.get_template("_macros/forms.html").module
+        return Markup(macros.field(f, help=help, class_=class_, **kwargs))  # noqa: S704
+
+    if f.errors or f.type not in _KEEPABLE:
+        return write()
+    key = (
+        page_locale(),
+        f.type,
+        f.name,
+        f.id,
+        str(f.label.text),
+        f._value(),
+        bool(f.flags.required),
+        tuple(sorted((f.render_kw or {}).items())),
+        str(help) if help is not None else None,
+        class_,
+        tuple(sorted(kwargs.items())),
+    )
+    html = _KEPT_FIELDS.get(key)
+    if html is None:
+        if len(_KEPT_FIELDS) >= _KEPT_FIELDS_KEPT:
+            _KEPT_FIELDS.clear()
+        html = _KEPT_FIELDS[key] = write()
+    return html
 
 
 # --- The library's messages in our words ---------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import peewee as pw
 from flask import current_app, has_request_context
 from flask_babel import force_locale, gettext
 
@@ -94,21 +95,26 @@ def written_later(*templates: str):
     return register
 
 
+def _later_row(recipient, locale, template, params, now, created) -> dict:
+    """The columns of a row queued with ``queue_later`` (values or SQL expressions)."""
+    return {
+        OutboxMessage.recipient: recipient,
+        OutboxMessage.locale: locale,
+        OutboxMessage.subject: "",
+        OutboxMessage.body_text: "",
+        OutboxMessage.body_html: "",
+        OutboxMessage.status: "pending",
+        OutboxMessage.attempts: 0,
+        OutboxMessage.next_attempt_at: now,
+        OutboxMessage.last_error: "",
+        OutboxMessage.created_at: created,
+        OutboxMessage.template: template,
+        OutboxMessage.params: params,
+    }
+
+
 def _later_insert(recipient, locale, template, params, now, created):
-    return OutboxMessage.insert(
-        recipient=recipient,
-        locale=locale,
-        subject="",
-        body_text="",
-        body_html="",
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        last_error="",
-        created_at=created,
-        template=template,
-        params=params,
-    )
+    return OutboxMessage.insert(_later_row(recipient, locale, template, params, now, created))
 
 
 _QUEUE_LATER = Prepared(_later_insert, "queue_later")
@@ -125,7 +131,7 @@ def queue_later(recipient: str, template: str, locale: str = "de", **params) -> 
     job does not know: there the mail is written at once."""
     locale = _mail_locale(template, locale)
     params = {name: value for name, value in params.items() if value is not None}
-    if current_app.config["BASE_URL_FROM_REQUEST"] and has_request_context():
+    if not writes_later():
         row = OutboxMessage(template=template, params=json.dumps(params), created_at=utcnow())
         mail = queue_mail(recipient, template, locale, **_CONTEXTS[template](params, row))
         return mail.id
@@ -134,6 +140,33 @@ def queue_later(recipient: str, template: str, locale: str = "de", **params) -> 
         _address(recipient), locale, template, json.dumps(params, separators=(",", ":")), now, now
     )
     return cursor.fetchall()[0][0] if db.obj.returning_clause else cursor.lastrowid
+
+
+def writes_later() -> bool:
+    """Whether ``queue_later`` stores only the template and its parameters now (the job that
+    sends the mail writes it): not in development without ``BASE_URL`` during a request."""
+    return not (current_app.config["BASE_URL_FROM_REQUEST"] and has_request_context())
+
+
+def later_address(recipient: str, template: str, locale: str) -> tuple[str, str]:
+    """The recipient's address and the mail's language as ``queue_later`` stores them."""
+    return _address(recipient), _mail_locale(template, locale)
+
+
+def later_insert_from(source: pw.CTE, template: str, recipient, locale, created, **params):
+    """``queue_later``'s ``INSERT`` as a part of a larger statement (PostgreSQL: a ``WITH``
+    that writes several tables in one round trip): one mail per row of ``source`` (another
+    part of that statement), its ``params`` SQL expressions of that row's columns (the id
+    of a row the statement inserts, say), stored as a JSON object. ``recipient`` and
+    ``locale`` as ``later_address`` gives them, ``created`` the row's time; each may be a
+    parameter or an expression. Only where ``writes_later()``."""
+    pairs = [
+        part for name, value in params.items() for part in (pw.Value(name).cast("text"), value)
+    ]
+    row = _later_row(
+        recipient, locale, template, pw.fn.json_build_object(*pairs).cast("text"), created, created
+    )
+    return OutboxMessage.insert_from(pw.Select([source], list(row.values())), list(row))
 
 
 def written(row: OutboxMessage) -> tuple[str, str, str]:

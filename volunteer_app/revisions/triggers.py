@@ -7,8 +7,12 @@ foreign key's ``CASCADE`` or ``SET NULL`` changes.
 
 What each table moves (``WATCHED``): a row's centre (``public`` and/or ``staff``) or person
 (``person``). On an update both the old and the new owner move (an activity moved to another
-centre changes both). A slot whose update changed only ``taken`` (a sign-up) moves ``staff``
-but not ``public``: families never see seats.
+centre changes both). A slot whose update changed only ``taken`` (a sign-up) moves nothing:
+families never see seats, and the coordinators' view of them moves with the sign-up that
+changed them (``taken`` counts the confirmed sign-ups, so it changes only together with a
+sign-up of the same slot, whose trigger moves the same centre's ``staff``). Such an update
+does not even queue its trigger (``Watch.update_when``): a sign-up fires one trigger, not two.
+A row's bumps are one statement (``_statement``).
 
 PostgreSQL runs them as *deferred constraint triggers*: they fire at COMMIT, after every other
 statement of the transaction, so the lock on the revision row is the last one a transaction
@@ -47,6 +51,9 @@ class Watch:
     bumps: tuple[Bump, ...]
     columns: tuple[str, ...] = ()  # on UPDATE only of these columns (empty: any)
     inserts_and_deletes: bool = True
+    # On UPDATE the trigger fires only when this holds (it may use OLD and NEW); checked as
+    # the row changes, so an update it excludes queues nothing (empty: every update).
+    update_when: str = ""
 
     @property
     def quoted(self) -> str:
@@ -73,7 +80,8 @@ _OF_CATEGORY = (
     "UNION SELECT {r}.centre_id AS owner "
     "UNION SELECT id AS owner FROM centre WHERE {r}.centre_id IS NULL"
 )
-# A slot update that changed only the seats taken: not something families see.
+# A slot update that changed only the seats taken: its sign-up's trigger moves ``staff``
+# (see above), and families never see seats.
 _NOT_ONLY_TAKEN = (
     "NOT (OLD.taken <> NEW.taken AND OLD.starts_at = NEW.starts_at "
     "AND OLD.ends_at = NEW.ends_at AND OLD.status = NEW.status "
@@ -98,7 +106,11 @@ WATCHED: tuple[Watch, ...] = (
     Watch("closing_day", (_own("public"), _own("staff"))),
     Watch("activity", (_own("public"), _own("staff"))),
     Watch("series", (Bump("public", _OF_ACTIVITY),)),
-    Watch("slot", (Bump("public", _OF_ACTIVITY, _NOT_ONLY_TAKEN), Bump("staff", _OF_ACTIVITY))),
+    Watch(
+        "slot",
+        (Bump("public", _OF_ACTIVITY), Bump("staff", _OF_ACTIVITY)),
+        update_when=_NOT_ONLY_TAKEN,
+    ),
     Watch("activity_text", (Bump("public", _OF_ACTIVITY),)),
     Watch("category", (Bump("public", _OF_CATEGORY), Bump("staff", _OF_CATEGORY))),
     Watch("room", (_own("public"),)),
@@ -135,19 +147,27 @@ def _dialect(database) -> str:
     return "sqlite" if isinstance(database, pw.SqliteDatabase) else "postgres"
 
 
-def _statement(bump: Bump, rows: tuple[str, ...], dialect: str, update: bool) -> str:
-    owners = " UNION ".join(
-        f"SELECT owner FROM ({bump.owners.format(r=r)}) AS o_{r.lower()}"  # noqa: S608
-        for r in rows
-    )
-    condition = "owner IS NOT NULL"
-    if update and bump.only_if:
-        condition += f" AND ({bump.only_if})"
+def _statement(bumps: tuple[Bump, ...], rows: tuple[str, ...], dialect: str, update: bool) -> str:
+    """One ``INSERT … ON CONFLICT`` that moves every bump's owners of the row: one statement
+    per trigger call, however many scopes it moves. Rows are taken in the order of ``bumps``
+    (then by owner), as separate statements took them, so that concurrent writers lock the
+    revision rows in the same order."""
+    selects = []
+    for number, bump in enumerate(bumps):
+        owners = " UNION ".join(
+            f"SELECT owner FROM ({bump.owners.format(r=r)}) AS o_{r.lower()}"  # noqa: S608
+            for r in rows
+        )
+        condition = f" WHERE ({bump.only_if})" if update and bump.only_if else ""
+        selects.append(
+            f"SELECT {number} AS k, '{bump.scope}' AS scope, owner "  # noqa: S608
+            f"FROM ({owners}) AS o_{number}{condition}"
+        )
     # Built from the constants above only: no value from outside reaches this SQL.
     return (
         f"INSERT INTO {TABLE} (scope, owner_id, value, changed_at) "  # noqa: S608
-        f"SELECT '{bump.scope}', owner, 1, {_NOW[dialect]} "
-        f"FROM (SELECT DISTINCT owner FROM ({owners}) AS o_all) AS o WHERE {condition} "
+        f"SELECT scope, owner, 1, {_NOW[dialect]} "
+        f"FROM ({' UNION ALL '.join(selects)}) AS o WHERE owner IS NOT NULL ORDER BY k, owner "
         f"ON CONFLICT (scope, owner_id) DO UPDATE SET value = {TABLE}.value + 1, "
         f"changed_at = CASE WHEN excluded.changed_at > {TABLE}.changed_at "
         f"THEN excluded.changed_at ELSE {TABLE}.changed_at END"
@@ -156,19 +176,24 @@ def _statement(bump: Bump, rows: tuple[str, ...], dialect: str, update: bool) ->
 
 def _body(watch: Watch, event: str, dialect: str) -> str:
     rows = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("NEW", "OLD")}[event]
-    return "".join(
-        _statement(bump, rows, dialect, event == "UPDATE") + ";\n" for bump in watch.bumps
-    )
+    return _statement(watch.bumps, rows, dialect, event == "UPDATE") + ";\n"
 
 
 def _events(watch: Watch) -> tuple[str, ...]:
     return ("INSERT", "UPDATE", "DELETE") if watch.inserts_and_deletes else ("UPDATE",)
 
 
+def _split(watch: Watch) -> bool:
+    """PostgreSQL: whether the watch's UPDATE has a trigger of its own (for its ``WHEN``:
+    a trigger that also fires on INSERT or DELETE may not look at OLD and NEW there)."""
+    return bool(watch.update_when) and watch.inserts_and_deletes
+
+
 def trigger_names(database) -> set[str]:
     """The names of the triggers ``install`` creates on this database."""
     if _dialect(database) == "postgres":
-        return {f"rev_{w.table}" for w in WATCHED}
+        names = {f"rev_{w.table}" for w in WATCHED}
+        return names | {f"rev_{w.table}_update" for w in WATCHED if _split(w)}
     return {f"rev_{w.table}_{e.lower()}" for w in WATCHED for e in _events(w)}
 
 
@@ -178,10 +203,11 @@ def _sqlite_statements() -> list[str]:
         for event in _events(watch):
             name = f"rev_{watch.table}_{event.lower()}"
             of = f" OF {', '.join(watch.columns)}" if event == "UPDATE" and watch.columns else ""
+            when = f" WHEN {watch.update_when}" if event == "UPDATE" and watch.update_when else ""
             statements.append(f"DROP TRIGGER IF EXISTS {name}")
             statements.append(
                 f"CREATE TRIGGER {name} AFTER {event}{of} ON {watch.quoted} "
-                f"FOR EACH ROW BEGIN\n{_body(watch, event, 'sqlite')}END"
+                f"FOR EACH ROW{when} BEGIN\n{_body(watch, event, 'sqlite')}END"
             )
     return statements
 
@@ -194,19 +220,27 @@ def _postgres_statements() -> list[str]:
         for event in _events(watch):
             keyword = "IF" if not branches else "ELSIF"
             branches.append(f"{keyword} TG_OP = '{event}' THEN\n{_body(watch, event, 'postgres')}")
-        events = " OR ".join(
-            f"UPDATE OF {', '.join(watch.columns)}" if e == "UPDATE" and watch.columns else e
-            for e in _events(watch)
-        )
-        statements.append(f"DROP TRIGGER IF EXISTS {name} ON {watch.quoted}")
+        update = f"UPDATE OF {', '.join(watch.columns)}" if watch.columns else "UPDATE"
+        # (name, events, WHEN): the UPDATE apart when it has a condition of its own.
+        made = [(name, " OR ".join(update if e == "UPDATE" else e for e in _events(watch)), "")]
+        if _split(watch):
+            made = [
+                (name, "INSERT OR DELETE", ""),
+                (f"{name}_update", update, f" WHEN ({watch.update_when})"),
+            ]
+        elif watch.update_when:
+            made = [(name, update, f" WHEN ({watch.update_when})")]
+        for trigger in (name, f"{name}_update"):
+            statements.append(f"DROP TRIGGER IF EXISTS {trigger} ON {watch.quoted}")
         statements.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
             f"BEGIN\n{''.join(branches)}END IF;\nRETURN NULL;\nEND\n$$"
         )
-        statements.append(
-            f"CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {watch.quoted} "
-            f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {name}()"
-        )
+        for trigger, events, when in made:
+            statements.append(
+                f"CREATE CONSTRAINT TRIGGER {trigger} AFTER {events} ON {watch.quoted} "
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
+            )
     return statements
 
 
@@ -223,7 +257,8 @@ def uninstall(database) -> None:
             for event in _events(watch):
                 database.execute_sql(f"DROP TRIGGER IF EXISTS rev_{watch.table}_{event.lower()}")
         else:
-            database.execute_sql(f"DROP TRIGGER IF EXISTS rev_{watch.table} ON {watch.quoted}")
+            for name in (f"rev_{watch.table}", f"rev_{watch.table}_update"):
+                database.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {watch.quoted}")
             database.execute_sql(f"DROP FUNCTION IF EXISTS rev_{watch.table}()")
 
 

@@ -22,8 +22,9 @@ from volunteer_app.activities.queries import category_label, join_activity, slot
 from volunteer_app.activities.texts import ORIGINAL, TEXT_LANGUAGES
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import today
+from volunteer_app.common.kept import FILTER_CHOICES, kept
 from volunteer_app.common.time import BERLIN, UTC
-from volunteer_app.db import Prepared, db, utcnow
+from volunteer_app.db import Prepared, ReconnectingPool, db, utcnow
 from volunteer_app.signups.models import ACTIVE, Signup
 from volunteer_app.volunteers.models import (
     AvailabilityWindow,
@@ -112,11 +113,21 @@ class _Statement:
     slot list's statement cost more CPU than SQLite spent answering it. ``build(*shape)``
     returns the query with ``_Hole``s in it; ``run(shape, name=piece, …)`` fills each hole
     with a piece of SQL and its parameters (``_value``, ``_values``) and reads the rows as
-    the query would (``.tuples()``: tuples). Counted and guarded like any statement."""
+    the query would (``.tuples()``: tuples). Counted and guarded like any statement.
 
-    def __init__(self, build):
+    ``prepare``: on PostgreSQL, where the pieces are the same text whatever the number of
+    values (arrays, not lists of parameters), each shape's statement is prepared on the
+    server once per connection (``ReconnectingPool.execute_prepared``): planning the slot
+    list's join cost the server more than running it. (Only for statements whose every
+    parameter is typed by what it is compared with: constants in a UNION's columns are not.)"""
+
+    _PREPARED_KEPT = 64  # distinct texts per statement that are prepared on the server
+
+    def __init__(self, build, prepare: bool = False):
         self._build = build
         self._built: dict[tuple, tuple] = {}
+        self._prepare = prepare
+        self._names: dict[str, str] = {}
 
     def run(self, shape: tuple, **fill: tuple[str, list]):
         key = (type(db.obj), shape)
@@ -141,7 +152,16 @@ class _Statement:
             sql += (piece, text)
             params += values
             params += chunk
-        return query._get_cursor_wrapper(db.execute_sql("".join(sql), params))
+        text = "".join(sql)
+        database = db.obj
+        if self._prepare and isinstance(database, ReconnectingPool):
+            name = self._names.get(text)
+            if name is None and len(self._names) < self._PREPARED_KEPT:
+                name = self._names[text] = f"statement_{len(self._names) + 1}_{id(self):x}"
+            if name is not None:
+                cursor = database.execute_prepared(name, text, params)
+                return query._get_cursor_wrapper(cursor)
+        return query._get_cursor_wrapper(db.execute_sql(text, params))
 
 
 def _value(value) -> tuple[str, list]:
@@ -150,8 +170,12 @@ def _value(value) -> tuple[str, list]:
 
 
 def _values(values) -> tuple[str, list]:
-    """A hole's filling: a parenthesised list of parameters (``IN …``)."""
-    values = list(values)
+    """A hole's filling: a parenthesised list of integers (``IN …``); on PostgreSQL one
+    array (``= ANY(…)``, ``_among``), so that the statement's text does not depend on their
+    number."""
+    values = [int(value) for value in values]
+    if isinstance(db.obj, pw.PostgresqlDatabase):
+        return "%s::integer[]", ["{" + ",".join(map(str, values)) + "}"]
     return "(" + ", ".join([db.param] * len(values)) + ")", values
 
 
@@ -220,9 +244,10 @@ def _status_of(viewer_id):
 # --- The slot list ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SlotCard:
-    """One open date of the slot list, as its card shows it (``browse_slots``)."""
+    """One open date of the slot list, as its card shows it (``browse_slots``). Hashable:
+    the card's HTML is kept by its language and content (``views._cards``)."""
 
     id: int
     starts_at: dt.datetime  # naive UTC
@@ -293,9 +318,9 @@ def _browse_query(
     if category:
         conditions.append(Activity.category == _Hole("category"))
     if fit_categories:
-        conditions.append(Activity.category.in_(_Hole("fit_categories")))
+        conditions.append(_among(Activity.category, "fit_categories"))
     if fit_centres:
-        conditions.append(Activity.centre.in_(_Hole("fit_centres")))
+        conditions.append(_among(Activity.centre, "fit_centres"))
     if windows == "none":  # weekly windows, but none falls into the period
         conditions.append(pw.SQL("1 = 0"))
     elif windows:
@@ -320,7 +345,14 @@ def _browse_query(
     )
 
 
-_BROWSE = _Statement(_browse_query)
+def _among(column, hole: str):
+    """``column IN (…)``, on PostgreSQL ``column = ANY(array)`` (``_values``)."""
+    if isinstance(db.obj, pw.PostgresqlDatabase):
+        return column == pw.fn.ANY(_Hole(hole))
+    return column.in_(_Hole(hole))
+
+
+_BROWSE = _Statement(_browse_query, prepare=True)
 
 
 def browse_slots(
@@ -334,12 +366,29 @@ def browse_slots(
 ) -> tuple[list[SlotCard], bool]:
     """Open (scheduled, not started) slots by start time, one page, and whether more follow,
     as cards in ``language`` (the page's): the title the coordinators wrote in it where
-    there is one (as ``texts.pick``), the viewer's sign-up status and the seats. One query.
+    there is one (as ``texts.pick``), the viewer's sign-up status and the seats. One query
+    (``browse_rows``); each text is made once per page (a page repeats few dates, times and
+    seat counts)."""
+    rows, has_next = browse_rows(
+        filters, viewer=viewer, language=language, profile=profile, page=page, per_page=per_page
+    )
+    words = CardWords(language)
+    return [words.card(row) for row in rows], has_next
 
-    The page volunteers open most: its statement is composed once per shape (``_Statement``),
-    the columns the cards show are read as tuples (no model rows), and each text is made once
-    per page (a page repeats few dates, times and seat counts).
-    """
+
+def browse_rows(
+    filters: SlotFilters,
+    *,
+    viewer,
+    language: str,
+    profile: FitProfile | None = None,
+    page: int = 1,
+    per_page: int = 30,
+) -> tuple[list[tuple], bool]:
+    """``browse_slots``' rows as the database gives them (times as naive-UTC datetimes), for
+    ``CardWords.card``, and whether more follow. The page volunteers open most: its
+    statement is composed once per shape (``_Statement``), and only the columns the cards
+    show are read, as plain tuples (no model rows, no converter per value)."""
     first_day = filters.date_from or today()
     translated = language in TEXT_LANGUAGES
     fill = {
@@ -377,9 +426,11 @@ def browse_slots(
         "fit_centres" in fill,
         windows,
     )
-    rows = list(_BROWSE.run(shape, **fill))
-    words = _CardWords(language)
-    return [words.card(row) for row in rows[:per_page]], len(rows) > per_page
+    rows = _BROWSE.run(shape, **fill).cursor.fetchall()
+    if rows and isinstance(rows[0][1], str):  # SQLite keeps times as ISO text
+        parse = dt.datetime.fromisoformat
+        rows = [(r[0], parse(r[1]), parse(r[2]), *r[3:]) for r in rows]
+    return rows[:per_page], len(rows) > per_page
 
 
 # The texts of days and wall-clock times the cards showed, by language and zone: the list
@@ -395,7 +446,7 @@ def _catalogue(text: str) -> Markup:
     return Markup(text)  # noqa: S704
 
 
-class _CardWords:
+class CardWords:
     """The texts of one page of cards, each made once: the words from this request's
     catalogue (looked up once), dates and times by the templates' ``date`` and ``time``
     filters, so that the cards read as the templates would write them."""
@@ -410,6 +461,7 @@ class _CardWords:
         self.memo: dict[tuple, object] = {}
 
     def card(self, row: tuple) -> SlotCard:
+        """The card of one row of ``browse_rows``."""
         (id_, starts_at, ends_at, status, capacity, taken, waitlisted, my_status) = row[:8]
         (title, place, signup_mode, child_facing, key, name, centre, town) = row[8:16]
         text_title = row[16] if len(row) > 16 else None
@@ -516,12 +568,23 @@ def _windows(
     kind: type[pw.Database],
 ) -> tuple[str, tuple] | None:
     """The ``windows`` hole's filling: ``(VALUES (…), …) AS "windows"`` with its parameters
-    (None: no interval in the period), written at once (peewee's ValuesList makes nodes for
+    (on PostgreSQL three arrays; None: no interval in the period), written at once (peewee's ValuesList makes nodes for
     every value, and a year of availability has hundreds). Kept for the next call with the
     same windows and days (paging through the list): nothing else goes into it."""
     rows = _by_day(availability_intervals(windows, first_day, last_day))
     if not rows:
         return None
+    if issubclass(kind, pw.PostgresqlDatabase):
+        # Three arrays (as text, written here once): the same statement for any number.
+        columns = (
+            "{" + ",".join(f'"{value}"' for value in column) + "}"
+            for column in zip(*rows, strict=True)
+        )
+        piece = (
+            'unnest(%s::timestamp[], %s::timestamp[], %s::date[]) AS "windows"'
+            "(column1, column2, column3)"
+        )
+        return piece, tuple(columns)
     row = "(" + ", ".join([kind.param] * 3) + ")"
     piece = f'(VALUES {", ".join([row] * len(rows))}) AS "windows"'
     values = tuple(value for row in rows for value in row)
@@ -577,9 +640,19 @@ def _choices_query() -> pw.SelectBase:
 _CHOICES = _Statement(_choices_query)
 
 
+# How long a process shows the filters' centres and categories as read (``common.kept``):
+# the services that add or rename them make this process read them anew at once.
+CHOICES_KEPT_SECONDS = 30
+
+
 def filter_choices() -> FilterChoices:
-    """Centres and categories for the browse filters: one query (both lists as one UNION),
-    its SQL composed once, its rows read as the driver gives them (ids and texts)."""
+    """Centres and categories for the browse filters, kept for ``CHOICES_KEPT_SECONDS``."""
+    return kept(FILTER_CHOICES, CHOICES_KEPT_SECONDS, _read_filter_choices)
+
+
+def _read_filter_choices() -> FilterChoices:
+    """One query (both lists as one UNION), its SQL composed once, its rows read as the
+    driver gives them (ids and texts)."""
     rows = _CHOICES.run(()).cursor.fetchall()
     return FilterChoices(
         centres=tuple((id_, name, town) for kind, _own, name, id_, town, *_ in rows if kind == 0),

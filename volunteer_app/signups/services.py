@@ -36,10 +36,14 @@ from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFo
 from volunteer_app.common.time import to_berlin
 from volunteer_app.common.urls import base_url, external_url
 from volunteer_app.db import Prepared, db, is_sqlite, utcnow, write_transaction
+from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.notifications.services import (
+    later_address,
+    later_insert_from,
     queue_later,
     queue_mail,
     tell_coordinators,
+    writes_later,
     written_later,
 )
 from volunteer_app.signups.models import ACTIVE, ATTENDANCE, REASON_MAX_LENGTH, CantCome, Signup
@@ -114,7 +118,17 @@ def sign_up(slot_id: int, *, actor: User) -> SignupResult:
         # The slot read (not locked) with the person's own row and any clash, in one query.
         slot, existing, clash = _booking(slot_id, actor.id)
         _check_sign_up(slot, actor, existing, clash)
-        if slot.activity.signup_mode == "open" and _take_seen_seat(slot):
+        open_signup = slot.activity.signup_mode == "open"
+        if open_signup and existing is None and _at_once():
+            # The usual case on PostgreSQL: the seat, the sign-up and its mail in one statement;
+            # if the slot had no seat as read, it wrote nothing, and the slot is locked below.
+            signup = _confirm_at_once(slot, actor)
+            if signup is not None:
+                return SignupResult(signup, "confirmed")
+            seated = False
+        else:
+            seated = open_signup and _take_seen_seat(slot)
+        if seated:
             outcome = "confirmed"  # the seat's UPDATE locked the slot, as it was checked
         else:
             if not is_sqlite():
@@ -679,6 +693,68 @@ _SEAT = Prepared(
 )
 
 
+def _at_once_query(slot_id, starts_at, ends_at, volunteer_id, created, queued, recipient, locale):
+    seat = (
+        Slot.update(taken=Slot.taken + 1)
+        .where(
+            (Slot.id == slot_id)
+            & (Slot.taken < Slot.capacity)
+            & (Slot.status == "scheduled")
+            & (Slot.starts_at == starts_at)
+            & (Slot.ends_at == ends_at)
+        )
+        .returning(Slot.id, Slot.taken)
+        .cte("seat")
+    )
+    new = (
+        Signup.insert_from(
+            pw.Select([seat], [seat.c.id, volunteer_id, "confirmed", created, queued]),
+            [Signup.slot, Signup.volunteer, Signup.status, Signup.created_at, Signup.queued_at],
+        )
+        .returning(Signup.id, Signup.created_at)
+        .cte("new_signup")
+    )
+    mail = (
+        later_insert_from(
+            new, "signup_confirmed", recipient, locale, new.c.created_at, signup=new.c.id
+        )
+        .returning(OutboxMessage.id)
+        .cte("mail")
+    )
+    return pw.Select([seat, new], [seat.c.taken, new.c.id]).with_cte(seat, new, mail).bind(db)
+
+
+# PostgreSQL: the seat if the slot is still as the booking read it (the ``UPDATE`` of
+# ``_SEAT_IF_UNCHANGED``, which locks the slot), the sign-up and its confirmation mail
+# (``queue_later``'s row) in one statement, whose parts run only if the seat was taken:
+# three statements' work in one round trip, its SQL built once and prepared on the server.
+_AT_ONCE = Prepared(_at_once_query, "signup_at_once")
+
+
+def _at_once() -> bool:
+    """Whether a sign-up may be confirmed by ``_confirm_at_once``: on PostgreSQL (SQLite
+    has no ``WITH`` that writes), with the mail written by the job that sends it."""
+    return not is_sqlite() and writes_later()
+
+
+def _confirm_at_once(slot: Slot, actor: User) -> Signup | None:
+    """A new confirmed sign-up (the person has no row for the slot) with its seat and its
+    mail, if the slot has a free seat and is still as read; None (and nothing written) if not."""
+    now = utcnow()
+    recipient, locale = later_address(actor.email, "signup_confirmed", actor.locale)
+    try:
+        rows = _AT_ONCE.execute(
+            slot.id, slot.starts_at, slot.ends_at, actor.id, now, now, recipient, locale
+        ).fetchall()
+    except pw.IntegrityError as exc:
+        # Unreachable under the person's lock; the UNIQUE index is the last line.
+        raise AlreadySignedUp(_already_message("confirmed")) from exc
+    if not rows:
+        return None
+    slot.taken, new_id = rows[0]
+    return _new_signup(new_id, slot, actor, now, _fields("confirmed", now))
+
+
 def _take_seen_seat(slot: Slot) -> bool:
     """Take a seat with one conditional ``UPDATE`` (which locks the slot) if there is one
     and the slot's status and times are still those read: its row count decides."""
@@ -957,12 +1033,9 @@ _INSERT = Prepared(
 )
 
 
-def _store(
-    slot: Slot, volunteer: User, existing: Signup | None, status: str, assigned_by=None
-) -> Signup:
-    """Insert the sign-up, or reactivate the person's earlier row (one per slot and person)."""
-    now = utcnow()
-    fields = {
+def _fields(status: str, now: dt.datetime, assigned_by=None) -> dict:
+    """What a new or reactivated sign-up sets (all but its id, slot, person and creation)."""
+    return {
         "status": status,
         "queued_at": now,
         "decided_at": now if assigned_by else None,
@@ -972,6 +1045,22 @@ def _store(
         "hours": None,
         "reminded_at": None,
     }
+
+
+def _new_signup(new_id: int, slot: Slot, volunteer: User, now: dt.datetime, fields) -> Signup:
+    """The object of a sign-up just inserted, with its slot and person."""
+    signup = Signup(id=new_id, slot=slot.id, volunteer=volunteer.id, created_at=now, **fields)
+    signup.volunteer = volunteer
+    signup.slot = slot
+    return signup
+
+
+def _store(
+    slot: Slot, volunteer: User, existing: Signup | None, status: str, assigned_by=None
+) -> Signup:
+    """Insert the sign-up, or reactivate the person's earlier row (one per slot and person)."""
+    now = utcnow()
+    fields = _fields(status, now, assigned_by)
     if existing is None:
         try:
             cursor = _INSERT.execute(
@@ -988,13 +1077,11 @@ def _store(
             # Unreachable under the person's lock; the UNIQUE index is the last line.
             raise AlreadySignedUp(_already_message("confirmed")) from exc
         new_id = cursor.fetchall()[0][0] if db.obj.returning_clause else cursor.lastrowid
-        signup = Signup(id=new_id, slot=slot.id, volunteer=volunteer.id, created_at=now, **fields)
-    else:
-        _transition(existing, status, **{k: v for k, v in fields.items() if k != "status"})
-        signup = existing
-    signup.volunteer = volunteer
-    signup.slot = slot
-    return signup
+        return _new_signup(new_id, slot, volunteer, now, fields)
+    _transition(existing, status, **{k: v for k, v in fields.items() if k != "status"})
+    existing.volunteer = volunteer
+    existing.slot = slot
+    return existing
 
 
 def _hours(hours, slot: Slot) -> Decimal:

@@ -37,10 +37,11 @@ def browse():
     filters = form.filters()
     page = min(max(request.args.get("seite", 1, type=int), 1), MAX_PAGE)
     profile = queries.fit_profile(current_user) if filters.fits_me else None
-    cards, has_next = queries.browse_slots(
+    language = current_language()
+    rows, has_next = queries.browse_rows(
         filters,
         viewer=current_user,
-        language=current_language(),
+        language=language,
         profile=profile,
         page=page,
         per_page=PER_PAGE,
@@ -51,7 +52,7 @@ def browse():
         "signups/browse.html",
         form=form,
         filter_form=_filter_form(form, choices),
-        cards=cards,
+        cards=_cards(rows, language),
         page=page,
         has_next=has_next,
         args=args,
@@ -79,6 +80,33 @@ def _filter_form(form: SlotFilterForm, choices: queries.FilterChoices) -> Markup
             _FILTER_FORMS.clear()
         html = _FILTER_FORMS[key] = Markup(template.render(form=form))  # noqa: S704
     return html
+
+
+# The cards as written (signups/_card.html), by language, address root and row: the
+# soonest dates head every volunteer's list, and a card's words, link and badges depend on
+# nothing else (its row holds the viewer's own status). Bounded: emptied when full.
+_CARDS: dict[tuple, Markup] = {}
+_CARDS_KEPT = 4096
+
+
+def _cards(rows: list[tuple], language: str) -> list[Markup]:
+    """Each row's card as HTML, made (``queries.CardWords``) and written once per language
+    and content."""
+    root = request.script_root
+    out, words, module = [], None, None
+    for row in rows:
+        key = (language, root, row)
+        html = _CARDS.get(key)
+        if html is None:
+            if module is None:  # the words, the fixed texts and the link, once per request
+                words = queries.CardWords(language)
+                template = current_app.jinja_env.get_template("signups/_card.html")
+                module = template.make_module()
+            if len(_CARDS) >= _CARDS_KEPT:
+                _CARDS.clear()
+            html = _CARDS[key] = Markup(module.card(words.card(row)))  # noqa: S704
+        out.append(html)
+    return out
 
 
 @bp.get("/termine/<int:slot_id>")
@@ -122,7 +150,10 @@ def _slot_page(slot_id: int, cant_come_form: CantComeForm | None = None):
 @bp.post("/termine/<int:slot_id>/anmelden")
 @login_required
 def sign_up(slot_id: int):
-    if not ActionForm().validate_on_submit():
+    # The form is one button: its CSRF token was checked before the view (common/refusal.py).
+    # Not refused means valid, as ``ActionForm().validate_on_submit()`` would say, without
+    # building the form and signing a new token for a page this redirect does not show.
+    if current_refusal() is not None:
         abort(400)
     try:
         result = services.sign_up(slot_id, actor=current_user)
