@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/profile_pages.py --pages "slot list,dashboard" --requests 50
     .venv/bin/python benchmarks/profile_pages.py --pages dashboard --profile 30   # cProfile, top 30
     .venv/bin/python benchmarks/profile_pages.py --app-dir /tmp/before           # another checkout
+    .venv/bin/python benchmarks/profile_pages.py --instructions --requests 10   # callgrind
     .venv/bin/python benchmarks/profile_pages.py --path "/konto/|volunteer" --path "/|anonymous"
 
 The first run builds the regional dataset (``dataset.py``) with the 300-date activity of
@@ -16,6 +17,9 @@ measured is the app's own CPU time per request (``time.process_time``), without 
 client's parsing or waiting for another request, so it is steadier on a busy machine than
 the throughput ``pages.py`` measures from outside. Rounds alternate the pages and
 ``/healthz``; each figure is the median of the rounds' means.
+
+``--instructions`` counts instructions per request under valgrind's callgrind instead
+(``--requests 10``: about a minute per page): the same on a busy machine as on a quiet one.
 
 ``--app-dir`` imports the application from another checkout (for instance ``git worktree add
 /tmp/before HEAD`` and its catalogues compiled): before and after on the same database.
@@ -140,6 +144,50 @@ def _path_targets(spec: str, app, data: dict) -> list[list]:
     return [[path, sessions.cookie(uid, token)] for uid, token in users]
 
 
+_UNDER_CALLGRIND = "PROFILE_PAGES_UNDER_CALLGRIND"
+
+
+def _count_instructions(argv: list[str], pages: list[str], args) -> int:
+    """Run this script again under callgrind and print the instructions per request of each
+    page, and ÷ the bare route's. Instructions, unlike seconds, do not move with the load of
+    a shared machine; the dataset must exist already (a run without --instructions builds it)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("valgrind"):
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--collect-atstart=no",
+            "--toggle-collect=builtin_breakpoint",
+            "--dump-after=builtin_breakpoint",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            *[a for a in argv if a != "--instructions"],
+        ]
+        env = {**os.environ, _UNDER_CALLGRIND: "1"}
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        dumps = sorted(Path(folder).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+        totals = []
+        for dump in dumps:
+            for line in dump.read_text().splitlines():
+                if line.startswith("totals:"):
+                    totals.append(int(line.split()[1]) / args.requests)
+                    break
+    if len(totals) != len(pages):
+        raise SystemExit(f"expected {len(pages)} counts from callgrind, got {len(totals)}")
+    width = max(16, *(len(page) for page in pages))
+    print(f"app: {args.app_dir or HERE.parent}  database: {args.db}  (instructions, callgrind)")
+    print(f"{'page':<{width}} {'instr/request':>14} {'÷ bare':>8}")
+    for page, count in zip(pages, totals, strict=True):
+        print(f"{page:<{width}} {count:14,.0f} {count / totals[0]:8.2f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -159,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="requests per page and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, help="cProfile the pages: top N lines")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per request under valgrind's callgrind instead of CPU time",
+    )
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key")
     parser.add_argument("--app-dir", type=Path, help="import the application from this checkout")
     parser.add_argument("--big-slots", type=int, default=300)
@@ -227,6 +280,18 @@ def main(argv: list[str] | None = None) -> int:
         app_ms = (time.process_time() - start) / count * 1000
         return app_ms, (server_cpu() - server_start) / count * 1000
 
+    if os.environ.get(_UNDER_CALLGRIND):
+        for page in ["bare", *pages]:  # warm up: caches, templates, the first connection
+            run(page, 25)
+        # Only what runs inside breakpoint() is counted (--toggle-collect), one dump each.
+        for page in ["bare", *pages]:
+            sys.breakpointhook = lambda page=page: run(page, args.requests)
+            breakpoint()
+        return 0
+    if args.instructions:
+        return _count_instructions(
+            argv if argv is not None else sys.argv[1:], ["bare", *pages], args
+        )
     for page in ["bare", *pages]:  # warm up: caches, templates, the first connection
         run(page, 5)
     if args.profile:
