@@ -30,6 +30,17 @@ HOST = "127.0.0.1"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 10.0
+#: The pages `pages.py` measures and `profile_pages.py` profiles, by name.
+PAGES = (
+    "slot list",
+    "fits me",
+    "dashboard",
+    "roster",
+    "slot page",
+    "programme",
+    "programme 300",
+    "activity 300",
+)
 
 
 # --- Databases --------------------------------------------------------------------------------
@@ -342,3 +353,28 @@ def each_backend(args, prefix: str, db_name: str, run: Callable) -> tuple[list, 
             with postgres_database(args.postgres_url) as url:
                 reports.append(run("postgres", url, workdir / "postgres", args))
     return reports, load_before, load_average()
+
+
+# --- CPU time -------------------------------------------------------------------------------
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(*markers: str) -> float:
+    """CPU time (user + system) used so far by the processes whose command line contains
+    one of ``markers``: the gunicorn workers (their ``--bind`` address) and the PostgreSQL
+    backends serving the benchmark's database (its name)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not any(m in cmdline for m in markers):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK

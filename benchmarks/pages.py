@@ -47,6 +47,7 @@ import dataset
 from _common import (
     DEFAULT_PG,
     HOST,
+    PAGES,
     ROOT,
     Load,
     app_env,
@@ -60,16 +61,6 @@ from _common import (
 from regional import USER_AGENT, Sessions
 
 BIG_TITLE = "Offener Familientreff (Benchmark, viele Termine)"
-PAGES = (
-    "slot list",
-    "fits me",
-    "dashboard",
-    "roster",
-    "slot page",
-    "programme",
-    "programme 300",
-    "activity 300",
-)
 #: Pages whose throughput should be at least this share of the bare route's.
 REGIONAL_GOAL = 0.3
 #: The 300-date pages' p50 should be at most this multiple of the bare route's.

@@ -44,19 +44,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from signups import cpu_seconds
+from _common import PAGES, cpu_seconds
 
 HERE = Path(__file__).resolve().parent
-PAGES = (
-    "slot list",
-    "fits me",
-    "dashboard",
-    "roster",
-    "slot page",
-    "programme",
-    "programme 300",
-    "activity 300",
-)
 
 
 def _url(db: Path | str) -> str:

@@ -50,6 +50,7 @@ from _common import (
     DEFAULT_PG,
     ROOT,
     app_env,
+    cpu_seconds,
     gunicorn,
     machine,
     postgres_database,
@@ -62,28 +63,6 @@ from regional import CSRF_RE, Sessions, _headers, confirmed_pairs, pick_subjects
 
 def _load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(*markers: str) -> float:
-    """CPU time (user + system) used so far by the processes whose command line contains
-    one of ``markers``: the gunicorn workers (their ``--bind`` address) and the PostgreSQL
-    backends serving the benchmark's database (its name)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not any(m in cmdline for m in markers):
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICK
 
 
 class CpuMeter:

@@ -49,13 +49,22 @@ def test_requests_on_one_thread_share_one_connection(client, connects):
 
 def test_each_thread_opens_one_connection_and_keeps_it(app, connects):
     errors: list[str] = []
+    # All three threads live until each has made its requests: a thread that ended could
+    # otherwise hand its identity to one started after it (on a busy machine), and the
+    # test would count two threads where there were three.
+    all_done = threading.Barrier(3, timeout=60)
 
     def worker():
         client = app.test_client()
-        for _ in range(4):
-            response = client.get("/zentren/")
-            if response.status_code != 200:
-                errors.append(str(response.status_code))
+        try:
+            for _ in range(4):
+                response = client.get("/zentren/")
+                if response.status_code != 200:
+                    errors.append(str(response.status_code))
+        except Exception as error:  # a thread's exception would otherwise only be printed
+            errors.append(repr(error))
+        finally:
+            all_done.wait()
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for thread in threads:
@@ -63,8 +72,8 @@ def test_each_thread_opens_one_connection_and_keeps_it(app, connects):
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert len(connects) == 3  # 12 requests, one connection per thread
-    assert len(set(connects)) == 3
+    assert len(connects) == 3, connects  # 12 requests, one connection per thread
+    assert len(set(connects)) == 3, connects
 
 
 def test_the_pragmas_are_set_once_per_connection(client, connects, monkeypatch):

@@ -91,6 +91,7 @@ def check_a11y(page, *, impacts=BLOCKING_IMPACTS, context=None, disable_rules=()
     options) returns the first one's result, which passed; a check on a document that has axe
     already does not load it again (~570 KB of script, ~65 ms).
     """
+    settle(page)
     options: dict = {"resultTypes": ["violations"]}
     if disable_rules:
         options["rules"] = {rule: {"enabled": False} for rule in disable_rules}
@@ -159,8 +160,19 @@ def visit(page, url: str, *, status: int | None = None, a11y: bool = True):
     return response
 
 
+def settle(page) -> None:
+    """Wait until the page's document has loaded (its style sheets too) and its fonts are
+    ready. After a click that submits a form, the new page's elements can be visible while
+    its style sheets are still on their way; a layout measured then is unstyled."""
+    page.wait_for_load_state("load")
+    page.evaluate(
+        "() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(r)))"
+    )
+
+
 def assert_fits_viewport(page) -> None:
     """Nothing scrolls sideways: the document is no wider than the viewport."""
+    settle(page)
     width = page.viewport_size["width"]
     scroll_width, too_wide = page.evaluate(
         """(width) => {

@@ -14,6 +14,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import (
     assert_fits_viewport,
@@ -151,4 +152,4 @@ def test_the_support_button_of_a_long_wish_stays_on_screen(live_server, new_page
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
     screenshot(card, "long-text/wish-card")
     button.click()
-    assert page.get_by_text("Danke für Ihre Unterstützung!").is_visible()
+    expect(page.get_by_text("Danke für Ihre Unterstützung!")).to_be_visible()

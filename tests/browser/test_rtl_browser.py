@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.helpers import choose_language, expect, screenshot, visit
+from tests.browser.helpers import choose_language, expect, screenshot, settle, visit
 from tests.factories import make_activity, make_centre, make_operator, make_signup, make_user
 from tests.factories_activities import next_weekday
 from tests.factories_centres import make_closing_day
@@ -88,6 +88,7 @@ VOLUNTEER_PAGES = {
 def assert_right_to_left_and_fits(page, lang: str = "ar") -> None:
     """``<html lang dir=rtl>``, laid out from the right, and nothing to scroll sideways to:
     in a right-to-left page what sticks out does so on the left, so look there too."""
+    settle(page)
     facts = page.evaluate(
         """() => {
           const root = document.documentElement;

@@ -49,8 +49,8 @@ def test_profile_on_a_phone(phone_page, live_server):
     page.locator("input[name=languages][value=de]").uncheck()
     page.locator(".save-bar button").click()
     expect(page.locator(".form-errors")).to_be_visible()
+    check_a11y(page)  # waits for the page to have loaded
     assert page.locator("p.error").count() >= 3
-    check_a11y(page)
     assert_fits_viewport(page)
     _shot(page, "2-errors")
 

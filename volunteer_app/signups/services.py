@@ -669,17 +669,21 @@ def _booking(slot_id: int, volunteer_id: int) -> tuple[Slot, Signup | None, Sign
 
 # The seat, if the slot is still as the booking read it (PostgreSQL: read without a lock);
 # on SQLite nothing can change in between (one writer at a time).
+def _seat_if_unchanged(slot_id, starts_at, ends_at) -> pw.ModelUpdate:
+    """Take one seat of the slot if it has a free one and is still scheduled at the times
+    read (a coordinator may have moved it since)."""
+    return Slot.update(taken=Slot.taken + 1).where(
+        (Slot.id == slot_id)
+        & (Slot.taken < Slot.capacity)
+        & (Slot.status == "scheduled")
+        & (Slot.starts_at == starts_at)
+        & (Slot.ends_at == ends_at)
+    )
+
+
 _SEAT_IF_UNCHANGED = Prepared(
-    lambda slot_id, starts_at, ends_at: (
-        Slot.update(taken=Slot.taken + 1)
-        .where(
-            (Slot.id == slot_id)
-            & (Slot.taken < Slot.capacity)
-            & (Slot.status == "scheduled")
-            & (Slot.starts_at == starts_at)
-            & (Slot.ends_at == ends_at)
-        )
-        .returning(Slot.taken)
+    lambda slot_id, starts_at, ends_at: _seat_if_unchanged(slot_id, starts_at, ends_at).returning(
+        Slot.taken
     ),
     "seat_if_unchanged",
 )
@@ -695,16 +699,7 @@ _SEAT = Prepared(
 
 def _at_once_query(slot_id, starts_at, ends_at, volunteer_id, created, queued, recipient, locale):
     seat = (
-        Slot.update(taken=Slot.taken + 1)
-        .where(
-            (Slot.id == slot_id)
-            & (Slot.taken < Slot.capacity)
-            & (Slot.status == "scheduled")
-            & (Slot.starts_at == starts_at)
-            & (Slot.ends_at == ends_at)
-        )
-        .returning(Slot.id, Slot.taken)
-        .cte("seat")
+        _seat_if_unchanged(slot_id, starts_at, ends_at).returning(Slot.id, Slot.taken).cte("seat")
     )
     new = (
         Signup.insert_from(
