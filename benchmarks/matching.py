@@ -24,6 +24,11 @@ and building the problem, the solve, the independent check, writing the JSON), i
 (user + system) and peak memory (``os.wait4`` rusage of that child), and the solve alone as the
 process reports it (``seconds`` of `solve`: eligibility and weights, network, two max flows,
 min-cost flow, objective). The load average before and after shows how busy the shared machine was.
+After each run, OR-Tools' own solve of the same instance: ``SimpleMinCostFlow.solve()`` alone, in a
+fresh process, on the whole network as the engine builds it (before ``flow.reduce_network``), with
+the seat arcs at the two max flows' values: the floor the issue measured. Each run's wall and CPU
+time is also printed as a multiple of that run's own solve, which holds on a machine whose speed
+moves between runs.
 """
 
 from __future__ import annotations
@@ -128,20 +133,99 @@ def whole_process(problem, repeat: int, roots: list[str] | None = None) -> None:
             f"  whole process: `python -m volunteer_app.matching solve FILE` ({path.stat().st_size / 1e6:.1f} MB"
             f" written in {time.perf_counter() - started:.2f} s), load average {_load()} before"
         )
-        seen: dict[str, list[float]] = {root: [] for root in roots}
+        network = Path(tmp) / "network.npz"
+        _write_full_network(problem, network)
+        seen: dict[str, list[tuple[float, float]]] = {root: [] for root in roots}
+        own: list[tuple[float, float]] = []
         for run in range(1, repeat + 1):
             turn = roots[(run - 1) % len(roots) :] + roots[: (run - 1) % len(roots)]
             for root in turn:
                 label = "" if len(roots) == 1 else f" [{'this checkout' if root == here else root}]"
                 seen[root].append(_one_run(path, root, run, label))
-        if len(roots) > 1:
-            for root, walls in seen.items():
-                label = "this checkout" if root == here else root
-                print(f"    median wall {sorted(walls)[len(walls) // 2]:5.2f} s: {label}")
+            own.append(_own_solve(network))
+            print(
+                f"    run {run}: OR-Tools' own solve of the whole network {own[-1][0]:5.2f} s wall,"
+                f" {own[-1][1]:5.2f} s CPU"
+            )
+        for root, runs in seen.items():
+            label = "this checkout" if root == here else root
+            for i, kind in enumerate(("wall", "CPU")):
+                ratios = sorted(r[i] / o[i] for r, o in zip(runs, own, strict=True))
+                print(
+                    f"    median {kind} {_median([r[i] for r in runs]):5.2f} s; ÷ OR-Tools' own"
+                    f" solve (median {_median([o[i] for o in own]):.2f} s) run by run:"
+                    f" {', '.join(f'{r:.2f}' for r in ratios)}: {label}"
+                )
         print(f"    load average {_load()} after")
 
 
-def _one_run(path: Path, root: str, run: int, label: str) -> float:
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _write_full_network(problem, path: Path) -> None:
+    """The min-cost flow the engine would hand OR-Tools without ``flow.reduce_network``: the
+    whole network with its first-seat and further-seat arcs at the two max flows' values.
+    OR-Tools' own time on it is the floor the issue measured ("OR-Tools' own solve of such an
+    instance"); the whole process is reported as a multiple of it, run by run, so that the
+    figure holds on a machine whose speed moves."""
+    import numpy as np
+    from ortools.graph.python import max_flow
+
+    from volunteer_app.matching.arrays import Columns
+    from volunteer_app.matching.flow import SINK, SOURCE
+
+    net = Columns(Context(problem)).network()
+    mf = max_flow.SimpleMaxFlow()
+    mf.add_arcs_with_capacity(net.tails, net.heads, net.caps)
+    mf.set_arc_capacity(net.further_sink, 0)
+    mf.solve(SOURCE, SINK)
+    r1 = mf.optimal_flow()
+    mf.set_arc_capacity(net.further_sink, int(net.caps[net.further_sink]))
+    mf.solve(SOURCE, SINK)
+    total = mf.optimal_flow()
+    caps = net.caps.copy()
+    caps[net.first_sink] = r1
+    caps[net.further_sink] = total - r1
+    np.savez(path, tails=net.tails, heads=net.heads, caps=caps, costs=net.costs, total=total)
+
+
+def _own_solve(network: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of ``SimpleMinCostFlow.solve()`` alone on the whole network, in a
+    fresh process."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--own-solve", str(network)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall, cpu = out.stdout.split()[-2:]
+    return float(wall), float(cpu)
+
+
+def own_solve_main(network: str) -> int:
+    import numpy as np
+    from ortools.graph.python import min_cost_flow
+
+    from volunteer_app.matching.flow import SINK, SOURCE
+
+    data = np.load(network)
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(
+        data["tails"], data["heads"], data["caps"], data["costs"]
+    )
+    total = int(data["total"])
+    mcf.set_nodes_supplies(np.array([SOURCE, SINK], dtype=np.int32), np.array([total, -total]))
+    started, cpu = time.perf_counter(), time.process_time()
+    status = mcf.solve()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if status != mcf.OPTIMAL:
+        raise SystemExit(f"min-cost flow status {status}")
+    print(f"{seconds:.4f} {cpu:.4f}")
+    return 0
+
+
+def _one_run(path: Path, root: str, run: int, label: str) -> tuple[float, float]:
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-m", "volunteer_app.matching", "solve", str(path)],
@@ -171,7 +255,7 @@ def _one_run(path: Path, root: str, run: int, label: str) -> float:
         f" (eligibility + weights {st['prepare_s']:.2f}, network {st['build_s']:.2f}, {flows})"
         f" | objective {result['objective']}, violations {len(result['violations'])}"
     )
-    return wall
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def run_size(volunteers: int, slots: int, seed: int, repeat: int = 3) -> None:
@@ -268,6 +352,8 @@ def run_cpsat(volunteers: int, slots: int, seed: int) -> None:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--own-solve"]:  # the child of _own_solve
+        return own_solve_main(sys.argv[2])
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -7,7 +7,11 @@ id in a URL of centre A.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import datetime
+import json
+from collections.abc import Iterable
 
 import peewee as pw
 
@@ -73,6 +77,36 @@ def load_world(ids: dict[str, int]) -> World:
     return World(**{name: _MODELS[models[name]].get_by_id(pk) for name, pk in ids.items()})
 
 
+# Values a test cannot change in place (shared between the tests' copies of a row).
+_SCALARS = (type(None), bool, int, float, str, bytes, datetime.date, datetime.time)
+
+# Each object of the world as its row reads back from the database (field name: ``__data__``).
+WorldRows = dict[str, dict]
+
+
+def world_rows(world: World) -> WorldRows:
+    """What ``rehydrate`` needs: the world's rows, read back once (as ``load_world`` would)."""
+    fresh = load_world(world_ids(world))
+    return {f.name: dict(getattr(fresh, f.name).__data__) for f in dataclasses.fields(World)}
+
+
+def rehydrate(rows: WorldRows) -> World:
+    """The world of a database that holds ``rows`` (a copy of it, or one restored by
+    ``restore_pg_world``), without a query: new model instances, as a SELECT makes them, with
+    copies of the rows, so a test that changes its world's objects (or hangs things on the
+    world) leaves the next test's alone."""
+    models = {f.name: _MODELS[f.type] for f in dataclasses.fields(World)}
+    objects = {}
+    for name, data in rows.items():
+        obj = models[name](__no_default__=1)
+        obj.__data__.update(
+            {k: v if isinstance(v, _SCALARS) else copy.deepcopy(v) for k, v in data.items()}
+        )
+        obj._dirty.clear()
+        objects[name] = obj
+    return World(**objects)
+
+
 def give_totp(user: User) -> User:
     """Switch TOTP on (staff must have it; a volunteer may) with two recovery codes."""
     User.update(totp_secret=TOTP_SECRET, totp_enabled_at=utcnow()).where(
@@ -122,6 +156,78 @@ def build_world() -> World:
     )
 
 
+# --- PostgreSQL: the world put back by one script instead of the factories ------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedWorld:
+    """A database's state after ``build_world`` (see ``save_pg_world``), and the world's rows."""
+
+    script: str
+    params: list
+    rows: WorldRows
+
+
+def _serial_models() -> list:
+    return [m for m in all_models() if isinstance(m._meta.primary_key, pw.AutoField)]
+
+
+def _sequence(model) -> str:
+    table, pk = model._meta.table_name, model._meta.primary_key.column_name
+    return f"pg_get_serial_sequence('\"{table}\"', '{pk}')"
+
+
+def save_pg_world(world: World) -> SavedWorld:
+    """Every row of every table of ``all_models()`` right after ``build_world`` (as JSON,
+    which PostgreSQL reads back into the same values) and where each id sequence stands,
+    made into one script (one round trip) that puts a database emptied by conftest's
+    ``_truncate_pg`` back into exactly that state: the same rows (the seeded categories and
+    the revisions the triggers wrote included), ids going on from the same numbers.
+
+    The rows go in with ``session_replication_role = replica``: no trigger writes revisions
+    of its own, no foreign key is checked again (the rows were consistent when read). Only a
+    superuser may set it (CI and the dev setup connect as ``postgres``); ``restorable_pg``
+    tells, and without it the world is built by the factories every time."""
+    models = all_models()
+    # Table names come from the models, not from input.
+    tables = ", ".join(
+        f"(SELECT coalesce(json_agg(t), '[]')::text FROM \"{m._meta.table_name}\" t)"  # noqa: S608
+        for m in models
+    )
+    dumps = db.execute_sql(f"SELECT {tables}").fetchone()
+    serial = _serial_models()
+    positions = ", ".join(f"pg_sequence_last_value({_sequence(m)}::regclass)" for m in serial)
+    last = db.execute_sql(f"SELECT {positions}").fetchone()
+    script = ["SET LOCAL session_replication_role = replica"]
+    script += [f'DELETE FROM "{m._meta.table_name}"' for m in reversed(models)]  # noqa: S608
+    params = []
+    for model, rows in zip(models, dumps, strict=True):
+        if json.loads(rows):
+            table = model._meta.table_name
+            script.append(
+                f'INSERT INTO "{table}" SELECT * FROM json_populate_recordset(NULL::"{table}", %s)'  # noqa: S608
+            )
+            params.append(rows)
+    moved = [f"setval({_sequence(m)}, {int(v)})" for m, v in zip(serial, last, strict=True) if v]
+    if moved:
+        script.append("SELECT " + ", ".join(moved))
+    script.append("SET LOCAL session_replication_role = DEFAULT")
+    return SavedWorld(";\n".join(script), params, world_rows(world))
+
+
+def restore_pg_world(saved: SavedWorld) -> World:
+    """The saved world back in the (emptied) database, and its objects (``rehydrate``)."""
+    with db.atomic():
+        db.execute_sql(saved.script, saved.params)
+    return rehydrate(saved.rows)
+
+
+def restorable_pg() -> bool:
+    """Whether this connection may set ``session_replication_role`` (a superuser)."""
+    row = db.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
 # --- Database snapshots ------------------------------------------------------------------
 
 Snapshot = dict[str, dict[object, dict]]
@@ -144,15 +250,50 @@ def _snapshot_query(model) -> tuple[str, list[str], int]:
     return _SNAPSHOT_SQL[model]
 
 
-def snapshot() -> Snapshot:
+_ALL_MODELS: list = []
+
+
+def _models() -> list:
+    """``all_models()``, sorted once (sorting them each time cost more than a small query)."""
+    if not _ALL_MODELS:
+        _ALL_MODELS.extend(all_models())
+    return _ALL_MODELS
+
+
+def snapshot(names: Iterable[str] | None = None) -> Snapshot:
     """Every row of every model, by table and primary key (values as the driver returns them,
-    which is all a before/after comparison needs)."""
+    which is all a before/after comparison needs); only the models ``names`` if given."""
+    wanted = None if names is None else set(names)
     result = {}
-    for model in all_models():
-        sql, names, pk = _snapshot_query(model)
+    for model in _models():
+        if wanted is not None and model.__name__ not in wanted:
+            continue
+        sql, names_, pk = _snapshot_query(model)
         rows = db.execute_sql(sql).fetchall()
-        result[model.__name__] = {row[pk]: dict(zip(names, row, strict=True)) for row in rows}
+        result[model.__name__] = {row[pk]: dict(zip(names_, row, strict=True)) for row in rows}
     return result
+
+
+class Rows:
+    """``snapshot()`` again and again, reading only the tables written since the last time.
+
+    ``Rows(base, log)``: ``base`` is the snapshot of the database as it was when ``log``
+    (a ``tests/write_log.py`` ``WriteLog`` whose triggers were already in place, with nothing
+    noted yet) started to note writes. ``now()`` then equals ``snapshot()`` exactly: a table
+    the log names is read again, and a table it does not name had no row inserted, deleted or
+    changed in any value, so its rows are still those of the last answer. ``Rows(None, None)``
+    reads every table each time (where no log is in place)."""
+
+    def __init__(self, base: Snapshot | None, log=None):
+        self.current, self.log = base, log
+
+    def now(self) -> Snapshot:
+        if self.log is None:
+            return snapshot()
+        written = self.log.changed()
+        if written:
+            self.current = {**self.current, **snapshot(written)}
+        return self.current
 
 
 # Kept by the database itself: triggers move a revision with every write it watches
@@ -175,7 +316,7 @@ def _centre_columns(model) -> list[str]:
 def rows_of_centre(snap: Snapshot, centre_id: int) -> dict[str, dict]:
     """The centre's own row and every row that points at it (closing days, memberships,
     invitations — and whatever table with a centre column comes next)."""
-    by_name = {model.__name__: model for model in all_models()}
+    by_name = {model.__name__: model for model in _models()}
     owned = {}
     for name, rows in snap.items():
         if by_name[name] is Centre:

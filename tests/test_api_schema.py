@@ -13,7 +13,10 @@ approval, cancelled and past, sign-ups of the caller and of others, volunteers t
 some generated ones stay, for the 404s. Each operation is called as its document says:
 public ones without a token, staff ones with centre A's service token, own ones with the
 volunteer's personal token, each holding every scope its kind may hold. The world is shared
-by the examples of one test (sign-ups made by one example are there for the next).
+by the examples of one test (sign-ups made by one example are there for the next). It is built
+once per module and backend: on SQLite each test gets a copy of the file
+(tests/factories_api_world.py), on PostgreSQL the first test builds it and each later one gets
+its rows back (``COPY``, with the sequences where the build left them) in the emptied tables.
 
 ``derandomize=True``: the same requests on every run and machine.
 """
@@ -21,23 +24,29 @@ by the examples of one test (sign-ups made by one example are there for the next
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zlib
 
+import peewee as pw
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config import TestingConfig
+from tests.factories_accounts import use_fast_hashing
 from tests.factories_api import bearer
 from tests.factories_api_world import (  # noqa: F401 (the fixtures)
     ApiWorld,
+    build,
     database_url_fixture,
-    world_fixture,
     world_template_fixture,
 )
 from volunteer_app import create_app
+from volunteer_app.db import db
+from volunteer_app.models import all_models
 
 PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")  # <int:slot_id> → {slot_id}
 
@@ -175,6 +184,68 @@ def valid_data_is_accepted(ctx, response, case):
 
 
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+
+
+# --- The world on PostgreSQL: built once, its rows put back for each test -------------------
+
+_PG_WORLD: list = []  # [(world, {table: COPY text}, [(sequence, last_value, is_called)])]
+
+
+def _superuser() -> bool:
+    row = db.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
+def _dump() -> tuple[dict[str, str], list[tuple]]:
+    cursor, tables, sequences = db.cursor(), {}, []
+    for model in all_models():
+        table, text = model._meta.table_name, io.StringIO()
+        cursor.copy_expert(f'COPY "{table}" TO STDOUT', text)
+        tables[table] = text.getvalue()
+        if isinstance(model._meta.primary_key, pw.AutoField):
+            key = model._meta.primary_key.column_name
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", (f'"{table}"', key))
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+            sequences.append((sequence, *cursor.fetchone()))
+    return tables, sequences
+
+
+def _restore(tables: dict[str, str], sequences: list[tuple]) -> None:
+    """The dumped rows into the emptied tables (the seeded categories go first), triggers off
+    (the rows come with what the triggers wrote, in any order), the sequences as they were."""
+    with db.atomic():
+        cursor = db.cursor()
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        # Table names come from the models, not from input.
+        cursor.execute(";".join(f'DELETE FROM "{t}"' for t in reversed(tables)))  # noqa: S608
+        for table, text in tables.items():
+            if text:
+                cursor.copy_expert(f'COPY "{table}" FROM STDIN', io.StringIO(text))
+        cursor.execute(
+            "SELECT " + ", ".join(["setval(%s, %s, %s)"] * len(sequences)),
+            [value for row in sequences for value in row],
+        )
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+@pytest.fixture(name="world")
+def kept_world(request, app, backend, monkeypatch) -> ApiWorld:
+    """tests/factories_api_world.py's ``world``, but built once on PostgreSQL too."""
+    use_fast_hashing(monkeypatch)
+    # Many requests with one token: the limit is not what these tests are about (test_api.py).
+    app.config["RATELIMIT_API"] = "100000 per minute"
+    if backend == "sqlite":
+        return request.getfixturevalue("world_template")[1]
+    with db.connection_context():
+        if _PG_WORLD:
+            world, tables, sequences = _PG_WORLD[0]
+            _restore(tables, sequences)
+            return world
+        world = build()
+        if _superuser():  # else (no ``replica`` role) each test builds its own
+            _PG_WORLD.append((world, *_dump()))
+        return world
 
 
 def test_every_route_is_run():

@@ -39,14 +39,21 @@ from tests.factories_activities import (
 )
 from tests.factories_authz import (
     ROLES,
+    Rows,
+    SavedWorld,
+    Snapshot,
     World,
+    WorldRows,
     build_world,
     changed_tables,
     give_totp,
-    load_world,
+    rehydrate,
+    restorable_pg,
+    restore_pg_world,
     rows_of_centre,
+    save_pg_world,
     snapshot,
-    world_ids,
+    world_rows,
 )
 from tests.factories_coordination import (
     authz_centre,
@@ -56,6 +63,7 @@ from tests.factories_coordination import (
     authz_volunteer,
 )
 from tests.factories_signups import authz_signed_up, authz_slot_a
+from tests.write_log import WriteLog
 from volunteer_app import create_app
 from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import today
@@ -686,12 +694,14 @@ def _check_no_leak(response, world: World, role: str, what: str) -> None:
     assert not shown_, f"{what} shows {shown_}"
 
 
-# --- The world: built once per module on SQLite, copied for each case ----------------------
+# --- The world: built once, copied (SQLite) or put back (PostgreSQL) for each case ----------
 
 
-@pytest.fixture(scope="module")
-def world_template(sqlite_template, tmp_path_factory) -> tuple[str, dict[str, int]]:
-    """A migrated SQLite file with the world in it, and the world's ids."""
+@pytest.fixture(scope="session")
+def world_template(sqlite_template, tmp_path_factory) -> tuple[str, WorldRows]:
+    """A migrated SQLite file with the world in it, and the world's rows (once per worker:
+    with ``--dist worksteal`` a module's tests need not run in one go, and a module-scoped
+    world was built again each time they came back)."""
     path = tmp_path_factory.mktemp("authz") / "world.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
@@ -701,27 +711,75 @@ def world_template(sqlite_template, tmp_path_factory) -> tuple[str, dict[str, in
             database = make_database(url)
             db.initialize(database)
             with db.connection_context():
-                ids = world_ids(build_world())
+                rows = world_rows(build_world())
                 db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             database.close()
-    return str(path), ids
+    return str(path), rows
+
+
+@pytest.fixture(scope="session")
+def logged_template(world_template, tmp_path_factory) -> tuple[str, Snapshot, WriteLog]:
+    """The world's file again, with ``tests/write_log.py``'s triggers in it (nothing noted
+    yet), the snapshot of its rows and the log that reads what the triggers note: each case
+    reads only the tables written since (``Rows``), not every table before and after."""
+    path = tmp_path_factory.mktemp("authz") / "logged.db"
+    shutil.copy(world_template[0], path)
+    url = f"sqlite:///{path}"
+    with create_app(TestingConfig, DATABASE_URL=url).app_context():
+        database = make_database(url)
+        db.initialize(database)
+        with db.connection_context():
+            log = WriteLog(db).__enter__()  # left in place: the file is only ever copied
+            base = snapshot()
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        database.close()
+    return str(path), base, log
 
 
 @pytest.fixture
 def database_url(request, backend) -> str:
-    """This module's tests start from the world: a copy of it on SQLite (PostgreSQL builds it
-    in ``world``, after the tables are emptied)."""
+    """This module's tests start from the world: a copy of it on SQLite (PostgreSQL puts it
+    into the emptied tables in ``world``)."""
     if backend == "sqlite":
-        return request.getfixturevalue("sqlite_copy")(request.getfixturevalue("world_template")[0])
+        template = request.getfixturevalue("logged_template")[0]
+        return request.getfixturevalue("sqlite_copy")(template)
     return request.getfixturevalue("pg_database")
 
 
 @pytest.fixture
+def rows(request, app, backend) -> Rows:
+    """The rows of every table, now (``rows.now()``): on SQLite from the template's snapshot
+    and its triggers' notes, on PostgreSQL read in full each time (its database is shared by
+    every test of the worker, so triggers would have to go in and out with each test)."""
+    if backend == "sqlite":
+        _path, base, log = request.getfixturevalue("logged_template")
+        return Rows(base, log)
+    return Rows(None)
+
+
+# PostgreSQL: the database's state after the first ``build_world`` of this process, by URL
+# (None: the connection may not restore it, so the factories build it every time).
+_SAVED_PG: dict[str, SavedWorld | None] = {}
+
+
+@pytest.fixture
 def world(request, app, backend, monkeypatch) -> World:
+    """The world's objects, made from its saved rows (no query; fresh instances each test).
+
+    On PostgreSQL the factories build the world once per process; after that one script
+    (``restore_pg_world``) writes the very same rows into the tables ``app`` emptied."""
     use_fast_hashing(monkeypatch)
     if backend == "sqlite":
-        return load_world(request.getfixturevalue("world_template")[1])
-    return build_world()
+        return rehydrate(request.getfixturevalue("world_template")[1])
+    url = app.config["DATABASE_URL"]
+    if url not in _SAVED_PG:
+        built = build_world()
+        _SAVED_PG[url] = save_pg_world(built) if restorable_pg() else None
+        if _SAVED_PG[url] is None:
+            return built
+        return rehydrate(_SAVED_PG[url].rows)
+    saved = _SAVED_PG[url]
+    return build_world() if saved is None else restore_pg_world(saved)
 
 
 CASES = [
@@ -798,7 +856,7 @@ def on_postgres(params: dict) -> bool:
 
 
 @pytest.mark.parametrize(("endpoint", "role", "method"), CASES)
-def test_route_as_role(app, client, login_as, world, endpoint, role, method):
+def test_route_as_role(app, client, login_as, world, rows, endpoint, role, method):
     route = MATRIX[endpoint]
     expect = getattr(route, method.lower())[role]
     actor = world.user(role)
@@ -808,9 +866,9 @@ def test_route_as_role(app, client, login_as, world, endpoint, role, method):
     url = _url(app, endpoint, route.params(world), method)
     what = f"{method} {url} as {role}"
 
-    before = snapshot()
+    before = rows.now()
     response = client.open(url, method=method, data=_form(route, world, method))
-    after = snapshot()
+    after = rows.now()
 
     _check_answer(response, expect, what)
     assert changed_tables(before, after) == set(expect.changes), (
@@ -846,14 +904,14 @@ def _resolve(world: World, params: dict) -> dict:
     [pytest.param(*case, id=f"{case[0]}-{case[1]}-{i}") for i, case in enumerate(SWAPPED)],
 )
 def test_object_of_another_centre_under_this_centres_address_is_not_found(
-    app, client, login_as, world, endpoint, role, params
+    app, client, login_as, world, rows, endpoint, role, params
 ):
     login_as(world.user(role))
     url = _url(app, endpoint, _resolve(world, params(world)), "POST")
-    before = snapshot()
+    before = rows.now()
     response = client.post(url, data=MATRIX[endpoint].form(world))
     assert response.status_code == 404, f"POST {url} as {role}: {response.status_code}"
-    assert changed_tables(before, snapshot()) == set()
+    assert changed_tables(before, rows.now()) == set()
 
 
 def _path_args(rule: str) -> dict[str, str]:
@@ -876,7 +934,7 @@ UNKNOWN_CASES = [
 
 @pytest.mark.parametrize(("endpoint", "arg", "method"), UNKNOWN_CASES)
 def test_unknown_id_is_not_found_even_for_admins(
-    app, client, login_as, world, endpoint, arg, method
+    app, client, login_as, world, rows, endpoint, arg, method
 ):
     """The admin may do everything, so a refusal here can only come from the missing object."""
     login_as(world.admin)
@@ -884,10 +942,10 @@ def test_unknown_id_is_not_found_even_for_admins(
     params = route.params(world)
     params[arg] = 999_999 if _path_args(route.rule)[arg] == "int" else "gibt-es-nicht"
     url = _url(app, endpoint, params, method)
-    before = snapshot()
+    before = rows.now()
     response = client.open(url, method=method, data=_form(route, world, method))
     assert response.status_code == 404, f"{method} {url}: {response.status_code}"
-    assert changed_tables(before, snapshot()) == set()
+    assert changed_tables(before, rows.now()) == set()
 
 
 def test_coordinator_cannot_smuggle_admin_fields_into_the_centre_form(app, client, login_as, world):

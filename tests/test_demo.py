@@ -1,10 +1,25 @@
-"""The demo network: exactly what the README lists, and idempotent."""
+"""The demo network: exactly what the README lists, and idempotent.
+
+Seeding the demo costs about a second. The tests that only look at what one seed on an empty
+database leaves (and those that seed again on top of it) take the fixture ``seeded``: the
+first such test of a module and backend in a worker seeds, and the others get that database
+as it was right after seeding: on SQLite a copy of the file, on PostgreSQL the same rows and
+sequence positions put back with ``COPY`` (triggers off, as in ``tests/conftest.py``'s
+emptying). The demo depends on the date only ("the same date gives the same demo"), so the
+kept database serves the day it was seeded on; on another day the next test seeds again. The
+tests about seeding itself on an empty or foreign database (the CLI, existing data) still
+seed in the test.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
+import sqlite3
 from decimal import Decimal
 
+import peewee as pw
 import pytest
 
 from tests.factories_signups import assert_invariant, assert_no_overlaps
@@ -18,7 +33,7 @@ from volunteer_app.centres.models import Centre, CentreMembership, ClosingDay, O
 from volunteer_app.centres.queries import today
 from volunteer_app.checks.models import CertificateCheck, MeaslesProof
 from volunteer_app.checks.queries import has_valid_certificate
-from volunteer_app.db import utcnow
+from volunteer_app.db import db, utcnow
 from volunteer_app.models import all_models
 from volunteer_app.notifications.models import OutboxMessage
 from volunteer_app.signups.models import Signup
@@ -37,8 +52,110 @@ def _counts() -> dict[str, int]:
     return {m.__name__: m.select().count() for m in all_models()}
 
 
-def test_seed_creates_the_documented_network(app):
-    assert demo.seed_demo() is True
+# --- One seeding per module, backend and day -----------------------------------------------
+
+
+@dataclasses.dataclass
+class _Kept:
+    day: dt.date  # the day (Berlin) it was seeded on
+    created: bool  # what that first ``seed_demo()`` returned
+    sqlite_file: str = ""  # SQLite: the database right after seeding
+    tables: dict[str, str] = dataclasses.field(default_factory=dict)  # PostgreSQL: COPY text
+    sequences: list[tuple[str, int, bool]] = dataclasses.field(default_factory=list)
+
+
+_KEPT: dict[str, _Kept] = {}
+
+
+def _kept(backend: str) -> _Kept | None:
+    kept = _KEPT.get(backend)
+    return kept if kept is not None and kept.day == today() else None
+
+
+@pytest.fixture
+def database_url(request, backend) -> str:
+    """As in tests/conftest.py, but a test taking ``seeded`` on SQLite gets a copy of the
+    seeded file when there is one of today's."""
+    if backend == "postgres":
+        return request.getfixturevalue("pg_database")
+    copy = request.getfixturevalue("sqlite_copy")
+    kept = _kept("sqlite") if "seeded" in request.fixturenames else None
+    request.node.demo_copied = kept is not None
+    return copy(kept.sqlite_file if kept else request.getfixturevalue("sqlite_template"))
+
+
+def _may_skip_triggers() -> bool:
+    row = db.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
+def _keep_pg(kept: _Kept) -> None:
+    cursor = db.cursor()
+    for model in all_models():
+        text = io.StringIO()
+        cursor.copy_expert(f'COPY "{model._meta.table_name}" TO STDOUT', text)
+        kept.tables[model._meta.table_name] = text.getvalue()
+    for model in all_models():
+        if isinstance(model._meta.primary_key, pw.AutoField):
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)",
+                (f'"{model._meta.table_name}"', model._meta.primary_key.column_name),
+            )
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+            kept.sequences.append((sequence, *cursor.fetchone()))
+
+
+def _restore_pg(kept: _Kept) -> None:
+    """The kept rows into the emptied tables (the built-in categories the emptying put back
+    go first), the sequences where seeding left them; triggers off: the rows come with what
+    the triggers wrote (revisions) and in any order."""
+    with db.atomic():
+        cursor = db.cursor()
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        # Table names come from the models, not from input.
+        cursor.execute(
+            ";".join(f'DELETE FROM "{m._meta.table_name}"' for m in reversed(all_models()))  # noqa: S608
+        )
+        for table, text in kept.tables.items():
+            if text:
+                cursor.copy_expert(f'COPY "{table}" FROM STDIN', io.StringIO(text))
+        cursor.execute(
+            "SELECT " + ", ".join(["setval(%s, %s, %s)"] * len(kept.sequences)),
+            [value for row in kept.sequences for value in row],
+        )
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+@pytest.fixture
+def seeded(request, backend, conn) -> bool:
+    """The database as one ``demo.seed_demo()`` on an empty one leaves it; returns what that
+    call returned (seeded here, or kept from the first test of the day that seeded)."""
+    if backend == "sqlite" and request.node.demo_copied:
+        return _KEPT["sqlite"].created
+    kept = _kept(backend)
+    if backend == "postgres" and kept is not None:
+        _restore_pg(kept)
+        return kept.created
+    day = today()
+    created = demo.seed_demo()
+    kept = _Kept(day, created)
+    if backend == "sqlite":
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("demo")
+        kept.sqlite_file = str(folder / "demo.db")
+        target = sqlite3.connect(kept.sqlite_file)
+        db.connection().backup(target)
+        target.close()
+    elif _may_skip_triggers():
+        _keep_pg(kept)
+    else:  # the restore needs triggers off: each test seeds anew
+        return created
+    _KEPT[backend] = kept
+    return created
+
+
+def test_seed_creates_the_documented_network(seeded):
+    assert seeded is True
 
     assert sorted(o.name for o in Operator.select()) == [
         "AWO Kreisverband Saalfeld-Rudolstadt",
@@ -79,8 +196,7 @@ def test_seed_creates_the_documented_network(app):
         assert dt.date(2027, 5, 7) in days  # Friday after Ascension Day
 
 
-def test_accounts_roles_and_memberships(app):
-    demo.seed_demo()
+def test_accounts_roles_and_memberships(app, seeded):
     users = {u.email: u for u in User.select()}
     assert len(users) == 28
 
@@ -131,8 +247,8 @@ def _state() -> dict:
     }
 
 
-def test_second_run_changes_nothing(app):
-    assert demo.seed_demo() is True
+def test_second_run_changes_nothing(seeded):
+    assert seeded is True
     before = _counts()
     state = _state()
     hashes = {u.id: (u.password_hash, u.session_token) for u in User.select()}
@@ -143,10 +259,9 @@ def test_second_run_changes_nothing(app):
     assert before["Activity"] == 10 and before["Signup"] > 40
 
 
-def test_missing_rows_are_restored_and_nothing_else(app):
+def test_missing_rows_are_restored_and_nothing_else(seeded):
     # ehrenamt07 is the demo's newcomer (a profile, no checks or sign-ups yet), so every
     # row of hers comes back with the account.
-    demo.seed_demo()
     before = _counts()
     User.delete().where(User.email == "ehrenamt07@demo.thekiz.example").execute()
     ClosingDay.delete().where(ClosingDay.day == dt.date(2027, 5, 7)).execute()
@@ -194,8 +309,7 @@ def _berlin(value: dt.datetime) -> dt.datetime:
     return recurrence.utc_to_berlin(value)
 
 
-def test_month_has_every_category_and_real_schedules(app):
-    demo.seed_demo()
+def test_month_has_every_category_and_real_schedules(seeded):
     activities = list(Activity.select())
     keys = {a.category.key for a in activities}
     assert {"gardening", "reading", "hiking", "baking", "cooking"} <= keys
@@ -258,8 +372,7 @@ def test_month_has_every_category_and_real_schedules(app):
             assert not recurrence.is_holiday(day)
 
 
-def test_sign_ups_keep_the_invariants_and_show_every_state(app):
-    demo.seed_demo()
+def test_sign_ups_keep_the_invariants_and_show_every_state(seeded):
     assert_invariant()
     assert_no_overlaps()
     now = utcnow()
@@ -319,8 +432,7 @@ def test_sign_ups_keep_the_invariants_and_show_every_state(app):
     assert OutboxMessage.select().where(OutboxMessage.status != "sent").count() == 0
 
 
-def test_history_with_attendance_and_hours(app):
-    demo.seed_demo()
+def test_history_with_attendance_and_hours(seeded):
     now = utcnow()
     past = list(Slot.select().where(Slot.starts_at < now))
     assert len(past) >= 5
@@ -346,8 +458,7 @@ def test_history_with_attendance_and_hours(app):
     assert not Signup.select().where(Signup.volunteer == marie.id).exists()
 
 
-def test_profiles_and_checks(app):
-    demo.seed_demo()
+def test_profiles_and_checks(seeded):
     volunteers = list(User.select().where(User.role == "volunteer"))
     profiles = {p.user_id: p for p in VolunteerProfile.select()}
     assert set(profiles) == {v.id for v in volunteers}
@@ -413,8 +524,9 @@ def _snapshot() -> list[tuple]:
     )
 
 
-def test_same_date_same_demo(app):
-    demo.seed_demo()
+def test_same_date_same_demo(seeded):
+    """The month seeded again on the same day is the same month (the first seed may be an
+    earlier test's, kept by ``seeded``: the same day, a little earlier)."""
     first = _snapshot()
     slots = sorted(
         (s.activity.title, s.starts_at, s.taken) for s in Slot.select(Slot, Activity).join(Activity)

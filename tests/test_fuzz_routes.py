@@ -15,7 +15,7 @@ Where the values go:
 - URL parameters: the rule's own (``<int:slot_id>``, ``<slug>``, …); the valid values come
   from the matrix's entry (so that one bad parameter at a time reaches the view), a route
   without one gets placeholders.
-- Form fields and query parameters: **discovered**, not listed. Once per module every page
+- Form fields and query parameters: **discovered**, not listed. Once per test run every page
   of a GET route is fetched (with the matrix's parameters, as the role that sees most of it)
   and every ``<form>`` on it is read: its fields are filed under the route its ``action``
   reaches (POST forms: form fields; GET forms: query parameters), and so are the query
@@ -40,7 +40,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
+import json
 import logging
+import os
 import re
 import shutil
 import time
@@ -56,7 +59,7 @@ from werkzeug.routing import RequestRedirect
 from config import TestingConfig
 from tests import test_authz_matrix as matrix
 from tests.factories_accounts import use_fast_hashing
-from tests.factories_authz import DERIVED_TABLES, World, load_world
+from tests.factories_authz import DERIVED_TABLES, World, rehydrate
 from tests.test_authz_matrix import MATRIX, Route, _login
 from tests.write_log import WriteLog
 from volunteer_app import create_app
@@ -65,11 +68,20 @@ from volunteer_app.common.errors import DomainError
 from volunteer_app.common.handlers import REFUSED_BY_DATABASE
 from volunteer_app.db import db, make_database
 
-# The authorization matrix's world: built once per module on SQLite and copied for each test,
-# built afresh on PostgreSQL (its fixtures, reused as they are).
+# The authorization matrix's world: built once on SQLite and copied for each test, put back
+# by one script on PostgreSQL (its fixtures, reused as they are).
 world_template = matrix.world_template
-database_url = matrix.database_url
 world = matrix.world
+
+
+@pytest.fixture
+def database_url(request, backend, world_template) -> str:
+    """A copy of the world on SQLite (without the matrix's write triggers: each test here puts
+    its own in place); PostgreSQL's ``world`` puts it into the emptied tables."""
+    if backend == "sqlite":
+        return request.getfixturevalue("sqlite_copy")(world_template[0])
+    return request.getfixturevalue("pg_database")
+
 
 ROLES = ("anonymous", "volunteer", "coordinator_a", "admin")
 EXAMPLES_PER_ROUTE = 3  # generated, besides the pinned ones (which cover every route and role)
@@ -309,10 +321,8 @@ def _discover(app, world: World) -> dict[str, Fields]:
     return found
 
 
-@pytest.fixture(scope="module")
-def discovered(world_template, tmp_path_factory) -> dict[str, Fields]:
-    """The fields of every route's forms, read from the pages of a copy of the world."""
-    path = tmp_path_factory.mktemp("fuzz") / "discover.db"
+def _discover_in_copy(world_template, folder) -> dict[str, Fields]:
+    path = folder / "discover.db"
     shutil.copy(world_template[0], path)
     url = f"sqlite:///{path}"
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -322,8 +332,40 @@ def discovered(world_template, tmp_path_factory) -> dict[str, Fields]:
             database = make_database(url)
             db.initialize(database)
             with db.connection_context():
-                found = _discover(app, load_world(world_template[1]))
+                found = _discover(app, rehydrate(world_template[1]))
             database.close()
+    return found
+
+
+def _to_json(found: dict[str, Fields]) -> str:
+    return json.dumps({e: [sorted(f.form), sorted(f.query)] for e, f in found.items()})
+
+
+def _from_json(text: str) -> dict[str, Fields]:
+    return {e: Fields(set(form), set(query)) for e, (form, query) in json.loads(text).items()}
+
+
+@pytest.fixture(scope="session")
+def discovered(world_template, tmp_path_factory) -> dict[str, Fields]:
+    """The fields of every route's forms, read from the pages of a copy of the world.
+
+    The pages are the app's, the same for both backends and every xdist worker: read once
+    per test run. The first worker to get here reads them and leaves the result (as JSON) in
+    the run's temporary folder, which all workers share, under a lock the others wait on
+    (pytest-xdist's documented pattern for session data); they read it from there."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:  # no xdist: nobody to share with
+        return _discover_in_copy(world_template, folder)
+    shared = tmp_path_factory.getbasetemp().parent / "fuzz-discovered.json"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if shared.is_file():
+            return _from_json(shared.read_text())
+        found = _discover_in_copy(world_template, folder)
+        partial = shared.with_suffix(f".{worker}")
+        partial.write_text(_to_json(found))
+        partial.replace(shared)
     return found
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,7 +37,7 @@ from flask import Flask, url_for
 from werkzeug.serving import make_server
 
 from config import TestingConfig
-from tests.browser.helpers import CSP_RECORDER, DESKTOP, PHONE, SHOTS_DIR
+from tests.browser.helpers import CSP_RECORDER, DESKTOP, PHONE, SHOTS_DIR, axe_loader
 from volunteer_app import create_app
 from volunteer_app.db import db
 
@@ -124,6 +126,7 @@ class LiveServer:
     url: str
     app: Flask
     _stop: Callable[[], None] = field(repr=False)
+    _database: object = field(default=None, repr=False)
 
     @contextlib.contextmanager
     def db(self) -> Iterator:
@@ -159,6 +162,16 @@ class LiveServer:
 
     def stop(self) -> None:
         self._stop()
+
+    def use(self) -> LiveServer:
+        """Point the process-wide database binding (and the rate limits) back at this server:
+        a server kept for a module shares the process with the per-test servers of that
+        module's other tests, each of which binds the database to its own file."""
+        from volunteer_app.extensions import limiter
+
+        db.initialize(self._database)
+        limiter.reset()
+        return self
 
 
 def _close_database() -> None:
@@ -198,6 +211,35 @@ def live_server_overrides() -> dict:
     return {}
 
 
+def _start_live_server(database_url: str, overrides: dict) -> LiveServer:
+    settings = {"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True}
+    settings.update(overrides)
+    app = create_app(TestingConfig, **settings)
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    from volunteer_app.extensions import limiter
+
+    limiter.reset()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    if "BASE_URL" not in overrides:
+        app.config["BASE_URL"] = url  # links in mails point at this server
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="live-server",
+        daemon=True,
+    )
+    thread.start()
+
+    def stop():
+        if thread.is_alive():
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+    return LiveServer(url=url, app=app, _stop=stop, _database=db.obj)
+
+
 @pytest.fixture
 def live_server_factory(sqlite_template, sqlite_copy):
     """``start(**overrides) -> LiveServer`` on a fresh database; stops the previous server."""
@@ -207,32 +249,7 @@ def live_server_factory(sqlite_template, sqlite_copy):
         if servers:
             servers[-1].stop()
         # A copy of the file migrated with volunteer_app.migrate.upgrade() (tests/conftest.py).
-        settings = {"DATABASE_URL": sqlite_copy(sqlite_template), "WTF_CSRF_ENABLED": True}
-        settings.update(overrides)
-        app = create_app(TestingConfig, **settings)
-        app.jinja_env.bytecode_cache = _TEMPLATE_CODE
-        from volunteer_app.extensions import limiter
-
-        limiter.reset()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        url = f"http://127.0.0.1:{server.server_port}"
-        if "BASE_URL" not in overrides:
-            app.config["BASE_URL"] = url  # links in mails point at this server
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="live-server",
-            daemon=True,
-        )
-        thread.start()
-
-        def stop():
-            if thread.is_alive():
-                server.shutdown()
-                server.server_close()
-                thread.join(timeout=5)
-
-        live = LiveServer(url=url, app=app, _stop=stop)
+        live = _start_live_server(sqlite_copy(sqlite_template), overrides)
         servers.append(live)
         return live
 
@@ -240,6 +257,35 @@ def live_server_factory(sqlite_template, sqlite_copy):
     if servers:
         servers[-1].stop()
     _close_database()
+
+
+@pytest.fixture(scope="module")
+def module_live_server_factory(sqlite_template):
+    """``start(**overrides) -> LiveServer`` for a whole module: one server (and database,
+    seeded once) that the module's tests which only read share, instead of a server and
+    seeding per test. A test using it calls ``live.use()`` first (the database binding is
+    process-wide; another test of the module may have started a server of its own since).
+    Its copy of the template lives in a folder of its own: ``sqlite_copy`` deletes the files
+    of the tests before in its folder."""
+    shm = "/dev/shm"  # noqa: S108 (in memory where there is one, as tests/conftest.py does)
+    folder = tempfile.mkdtemp(
+        prefix="thekiz-browser-", dir=shm if os.access(shm, os.W_OK) else None
+    )
+    servers: list[LiveServer] = []
+
+    def start(**overrides) -> LiveServer:
+        path = os.path.join(folder, f"{len(servers)}.db")
+        shutil.copy(sqlite_template, path)
+        live = _start_live_server(f"sqlite:///{path}", overrides)
+        servers.append(live)
+        return live
+
+    yield start
+    for live in servers:
+        live.stop()
+        live.use()
+        _close_database()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -250,38 +296,95 @@ def live_server(live_server_factory, live_server_overrides) -> LiveServer:
 # --- Pages -----------------------------------------------------------------------------------
 
 
+def _new_context(browser, base_url: str, viewport=DESKTOP, locale="de-DE", **options):
+    context = browser.new_context(
+        viewport=viewport,
+        locale=locale,
+        timezone_id="Europe/Berlin",
+        base_url=base_url,
+        **options,
+    )
+    context.set_default_timeout(10_000)
+    context.add_init_script(CSP_RECORDER)
+    context.add_init_script(axe_loader())
+    return context
+
+
+def _save_failed_shots(request, contexts) -> None:
+    """A failed test leaves a screenshot of each of its pages in ``$SHOTS_DIR/failed``."""
+    if not getattr(request.node, "browser_test_failed", False):
+        return
+    for i, context in enumerate(contexts):
+        for j, pg in enumerate(context.pages):
+            with contextlib.suppress(Exception):
+                (SHOTS_DIR / "failed").mkdir(parents=True, exist_ok=True)
+                name = re.sub(r"[^\w.-]+", "_", request.node.name)
+                pg.screenshot(path=str(SHOTS_DIR / "failed" / f"{name}-{i}{j}.png"))
+
+
 @pytest.fixture
-def new_page(browser, live_server, request):
+def new_page(browser, request):
     """``new_page(viewport=DESKTOP, locale="de-DE", **context_options)``: a page in a new context.
 
-    Every context records CSP violations (see ``helpers.csp_violations``) and is closed after
-    the test; a failed test leaves a screenshot of each of its pages in ``$SHOTS_DIR/failed``.
+    Relative URLs resolve against ``live_server`` (started only when a page needs it), or
+    against ``base_url=`` when given (a module's shared server, say). Every context records
+    CSP violations (see ``helpers.csp_violations``), has axe-core loaded in each top-level
+    page document (``helpers.axe_loader``) and is closed after the test; a failed test leaves a
+    screenshot of each of its pages in ``$SHOTS_DIR/failed``.
     """
     contexts = []
 
     def make(viewport=DESKTOP, locale="de-DE", **options):
-        context = browser.new_context(
-            viewport=viewport,
-            locale=locale,
-            timezone_id="Europe/Berlin",
-            base_url=live_server.url,
-            **options,
-        )
-        context.set_default_timeout(10_000)
-        context.add_init_script(CSP_RECORDER)
+        if "base_url" not in options:
+            options["base_url"] = request.getfixturevalue("live_server").url
+        context = _new_context(browser, viewport=viewport, locale=locale, **options)
         contexts.append(context)
         return context.new_page()
 
     yield make
-    failed = getattr(request.node, "browser_test_failed", False)
-    for i, context in enumerate(contexts):
-        if failed:
-            for j, pg in enumerate(context.pages):
-                with contextlib.suppress(Exception):
-                    (SHOTS_DIR / "failed").mkdir(parents=True, exist_ok=True)
-                    name = re.sub(r"[^\w.-]+", "_", request.node.name)
-                    pg.screenshot(path=str(SHOTS_DIR / "failed" / f"{name}-{i}{j}.png"))
+    _save_failed_shots(request, contexts)
+    for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def module_pages(browser):
+    """``module_pages(key, base_url, viewport=DESKTOP, **context_options)``: a page kept for
+    the module's tests that ask for the same ``key``, instead of a new context per test.
+    Each test gets it with its cookies cleared and on ``about:blank`` (a new document: no
+    script state, focus or axe result carries over); state the app keeps elsewhere (its
+    database) is the test's concern. Use ``reuse_page`` for a test's copy."""
+    kept: dict = {}
+
+    def get(key, base_url, viewport=DESKTOP, locale="de-DE", **options):
+        if key not in kept or kept[key].is_closed():
+            context = _new_context(browser, base_url, viewport=viewport, locale=locale, **options)
+            kept[key] = context.new_page()
+        return kept[key]
+
+    yield get
+    for pg in kept.values():
+        with contextlib.suppress(Exception):
+            pg.context.close()
+
+
+@pytest.fixture
+def reuse_page(module_pages, request):
+    """``reuse_page(key, base_url, ...)``: the module's kept page (``module_pages``), reset
+    for this test: cookies cleared, on ``about:blank``. Not for tests that change what a new
+    document would not reset (``emulate_media``, permissions, storage). A failed test leaves
+    a screenshot of it in ``$SHOTS_DIR/failed``."""
+    used = []
+
+    def get(key, base_url, **options):
+        pg = module_pages(key, base_url, **options)
+        pg.context.clear_cookies()
+        pg.goto("about:blank")
+        used.append(pg.context)
+        return pg
+
+    yield get
+    _save_failed_shots(request, used)
 
 
 @pytest.fixture

@@ -55,6 +55,20 @@ def _axe_script() -> str:
     return AXE_SCRIPT
 
 
+def axe_loader() -> str:
+    """An init script (``context.add_init_script``) that defines axe-core in every top-level
+    http(s) document of the context as it starts, so that ``check_a11y`` need not send
+    axe's ~570 KB through Playwright and have Chromium compile it for each page it checks
+    (Chromium keeps the compiled script for the next document). Frames are left alone: axe
+    checks only the top document, as it did when injected by ``page.evaluate``. Like the
+    CSP recorder, an init script is not governed by the page's Content-Security-Policy."""
+    return (
+        "if (window === window.top && /^https?:$/.test(location.protocol)) {\n"
+        + _axe_script()
+        + "\n}"
+    )
+
+
 # What the result of a check depends on besides the document: the window's size and scroll,
 # the media (print, colour scheme, motion), the address (``:target``) and the focused element.
 _A11Y_STATE = """() => [innerWidth, innerHeight, devicePixelRatio, scrollX, scrollY, location.href,
@@ -68,28 +82,40 @@ _A11Y_STATE = """() => [innerWidth, innerHeight, devicePixelRatio, scrollX, scro
 _A11Y_BEFORE = """([key, state]) => [
   window.__a11yChecked === key + '#' + state(), typeof window.axe !== 'undefined']"""
 
-# After a check that passed: remember it; a MutationObserver forgets it on any change.
-_A11Y_AFTER = """([key, state]) => {
-  window.__a11yChecked = key + '#' + state();
-  if (!window.__a11yObserver) {
-    window.__a11yObserver = new MutationObserver(() => { window.__a11yChecked = null; });
-    window.__a11yObserver.observe(document, {
-      subtree: true, childList: true, attributes: true, characterData: true});
+# Runs axe; when nothing of the given impacts is found, remembers the state it checked (a
+# MutationObserver forgets it on any later change; records of changes before this point, axe's
+# own included, are dropped first) and keeps axe's full result as ``window.__a11yResults``.
+# Returns only the violations: the full result (every rule that passed or did not apply, with
+# an example node each) is large, and sending it to Python cost more than some checks.
+_A11Y_RUN = """async ([key, context, options, impacts, state]) => {
+  const results = await (context === null ? axe.run(options) : axe.run(context, options));
+  if (!results.violations.some((v) => impacts.includes(v.impact))) {
+    if (window.__a11yObserver) {
+      window.__a11yObserver.takeRecords();
+    } else {
+      window.__a11yObserver = new MutationObserver(() => { window.__a11yChecked = null; });
+      window.__a11yObserver.observe(document, {
+        subtree: true, childList: true, attributes: true, characterData: true});
+    }
+    window.__a11yChecked = key + '#' + state();
+    window.__a11yResults = results;
   }
+  return results.violations;
 }"""
 
 
-def check_a11y(page, *, impacts=BLOCKING_IMPACTS, context=None, disable_rules=()) -> dict:
+def check_a11y(page, *, impacts=BLOCKING_IMPACTS, context=None, disable_rules=()) -> list:
     """Run axe-core on the current page; fail listing every violation of the given impacts.
 
     ``context`` limits the check to part of the page (an axe context, e.g. ``"#main"``);
     ``disable_rules`` switches off named rules (say why in the calling test). Returns axe's
-    full result dictionary.
+    violations (of every impact; the page keeps axe's full result as ``__a11yResults``).
 
     Axe runs once per state of a page: a second check of the same document with nothing
     changed since (no DOM mutation, the same size, scroll, media, address and focus, the same
     options) returns the first one's result, which passed; a check on a document that has axe
-    already does not load it again (~570 KB of script, ~65 ms).
+    already (a page from the fixtures loads it as each document starts: ``axe_loader``) does
+    not load it again (~570 KB of script, ~65 ms).
     """
     settle(page)
     options: dict = {"resultTypes": ["violations"]}
@@ -103,19 +129,17 @@ def check_a11y(page, *, impacts=BLOCKING_IMPACTS, context=None, disable_rules=()
         return last[1]
     if not loaded:
         page.evaluate(_axe_script())
-    args = (
-        json.dumps(options) if context is None else f"{json.dumps(context)}, {json.dumps(options)}"
+    violations = page.evaluate(
+        f"(args) => ({_A11Y_RUN})([...args, {state}])", [key, context, options, list(impacts)]
     )
-    results = page.evaluate(f"axe.run({args})")
-    blocking = [v for v in results["violations"] if v.get("impact") in impacts]
+    blocking = [v for v in violations if v.get("impact") in impacts]
     if blocking:
         pytest.fail(
             f"Accessibility violations on {page.url}:\n" + format_violations(blocking),
             pytrace=False,
         )
-    page.evaluate(f"(key) => ({_A11Y_AFTER})([key, {state}])", key)
-    page._a11y_last = (key, results)
-    return results
+    page._a11y_last = (key, violations)
+    return violations
 
 
 def format_violations(violations: list[dict]) -> str:

@@ -1,6 +1,8 @@
 """The coordinator desk in real Chromium: accessible (axe), no CSP violation, no sideways
 scrolling on a phone, CSRF-protected forms that work; screenshots into $SHOTS_DIR/desk.
 
+The page walks only read, so both sizes walk one server of the module's, seeded once
+(``shared``); the forms are used on a server and database of their own (``seeded``).
 """
 
 from __future__ import annotations
@@ -135,15 +137,31 @@ def seeded(live_server):
     return live_server.run(_seed)
 
 
+@pytest.fixture(scope="module")
+def _module_server(module_live_server_factory):
+    live = module_live_server_factory()
+    return live, live.run(_seed)
+
+
+@pytest.fixture
+def shared(_module_server):
+    """The module's server for the tests that only read, and what ``_seed`` returned."""
+    live, seeded = _module_server
+    return live.use(), seeded
+
+
 def _shot(page, name):
     return screenshot(page, f"desk/{name}")
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_desk_pages_are_accessible_fit_and_look_calm(new_page, live_server, seeded, viewport):
+def test_desk_pages_are_accessible_fit_and_look_calm(new_page, shared, viewport):
+    live_server, seeded = shared
     size = PHONE if viewport == "phone" else DESKTOP
     page = new_page(
-        viewport=size, **({"is_mobile": True, "has_touch": True} if viewport == "phone" else {})
+        viewport=size,
+        base_url=live_server.url,
+        **({"is_mobile": True, "has_touch": True} if viewport == "phone" else {}),
     )
     live_server.log_in(page, seeded["coordinator"])
     width = size["width"]

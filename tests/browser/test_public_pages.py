@@ -1,10 +1,18 @@
-"""Public pages in a real browser: German by default, accessible, no sideways scrolling."""
+"""Public pages in a real browser: German by default, accessible, no sideways scrolling.
+
+The tests only read the database (a log-out and a language choice live in cookies), so the
+module shares one live server, seeded once (the administrator too), and one browser page per
+size, whose cookies are cleared before each test (``reuse_page``): a test starts as a first
+visitor, on a new document.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
     assert_fits_viewport,
     check_a11y,
     choose_language,
@@ -56,10 +64,48 @@ def _seed_centres():
     make_centre(name="ThEKiZ Kinderland Weimar-Nord", slug="kinderland-weimar", town="Weimar")
 
 
+@pytest.fixture(scope="module")
+def _module_server(module_live_server_factory):
+    live = module_live_server_factory()
+    live.run(_seed_centres)
+    admin = live.run(make_user, role="admin", name="Ada Admin")
+    return live, admin
+
+
+@pytest.fixture
+def live_server(_module_server):
+    """This module's server (see the module's docstring), bound for this test."""
+    return _module_server[0].use()
+
+
 @pytest.fixture
 def seeded(live_server):
-    live_server.run(_seed_centres)
     return live_server
+
+
+@pytest.fixture
+def admin(_module_server):
+    """An administrator, created with the centres (no test writes to the database)."""
+    return _module_server[1]
+
+
+@pytest.fixture
+def page(reuse_page, live_server):
+    """The module's desktop page (1280×800), its cookies cleared."""
+    return reuse_page("desktop", live_server.url, viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone_page(reuse_page, live_server):
+    """The module's phone page (390×844, mobile, touch), its cookies cleared."""
+    return reuse_page(
+        "phone",
+        live_server.url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -115,8 +161,7 @@ def test_language_switch_on_phone(phone_page, seeded):
     assert_fits_viewport(phone_page)
 
 
-def test_logged_in_header_fits_a_phone_and_logs_out(phone_page, seeded):
-    admin = seeded.run(make_user, role="admin", name="Ada Admin")
+def test_logged_in_header_fits_a_phone_and_logs_out(phone_page, seeded, admin):
     seeded.log_in(phone_page, admin)
     visit(phone_page, "/")
     nav = phone_page.get_by_role("navigation", name="Hauptnavigation")
