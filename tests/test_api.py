@@ -23,6 +23,7 @@ from tests.factories import (
 from tests.factories_api import bearer, personal_token, service_token, token_for
 from tests.factories_centres import count_queries
 from volunteer_app.activities.models import ActivityText
+from volunteer_app.activities.recurrence import utc_to_berlin
 from volunteer_app.db import utcnow
 from volunteer_app.tokens import services as token_services
 
@@ -192,9 +193,9 @@ def test_programme_answers_304_for_its_etag_and_a_new_etag_after_a_change(client
 
 
 def test_programme_dates_filter_by_berlin_days(client, programme):
-    day = (utcnow() + dt.timedelta(days=3)).date()
+    day = utc_to_berlin(programme["baking"].starts_at).date()  # 3 days on, its Berlin day
     body = client.get(f"/api/v1/centres/zentrum-a/programme?from={day}&to={day}").get_json()
-    assert [i["title"] for i in body["items"]] in (["Backen"], [])  # 3 days on, Berlin day
+    assert [i["title"] for i in body["items"]] in (["Backen"], [])
     body = problem(client.get(f"/api/v1/centres/zentrum-a/programme?from={day}&to=2000-01-01"), 422)
     assert "to" in body["errors"]
 
@@ -432,7 +433,7 @@ def test_slots_show_fill_levels(client, centre):
     assert (first["waiting_list"], first["free"]) == (2, 2)
     assert second["id"] == cancelled.id and second["free"] == 0
     assert second["cancel_reason"] == "Regen"
-    day = (utcnow() + dt.timedelta(days=2)).date()
+    day = utc_to_berlin(slot.starts_at).date()  # the Berlin day, not UTC's (an hour apart)
     only = client.get(
         f"/api/v1/centres/zentrum-a/slots?from={day}&to={day}", headers=bearer(raw)
     ).get_json()

@@ -313,3 +313,13 @@ def test_the_data_download_and_erasure_cover_recognition(h):
     erase_account(person)
     assert BirthYear.select().count() == CardHolding.select().count() == 0
     assert EhrenamtsZertifikat.select().count() == 0
+
+
+def test_a_card_is_deleted_by_its_berlin_expiry_day_also_late_in_the_evening(h):
+    """A card's expiry is a day in Berlin; at 23:30 UTC in winter Berlin is already on the next
+    day, and the year after expiry is counted from there (not from UTC's date, a day behind)."""
+    person = make_user(name="Lena Abend")
+    CardHolding.create(volunteer=person, centre=h.a, kind="juleica", expires_on=dt.date(2025, 1, 5))
+    late = dt.datetime(2026, 1, 5, 23, 30)  # UTC; in Berlin 6 January, 00:30
+    assert services.delete_expired_cards(late - dt.timedelta(days=1)) == 0  # Berlin: 5 January
+    assert services.delete_expired_cards(late) == 1

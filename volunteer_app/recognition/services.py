@@ -17,6 +17,7 @@ from volunteer_app.centres.models import Centre
 from volunteer_app.centres.queries import can_manage, today
 from volunteer_app.common.errors import Conflict, DomainError, NotAllowed, NotFound
 from volunteer_app.common.forms import has_control_characters
+from volunteer_app.common.time import to_berlin
 from volunteer_app.db import utcnow, write_transaction
 from volunteer_app.recognition import queries
 from volunteer_app.recognition.models import (
@@ -200,6 +201,7 @@ def delete_card(centre: Centre, card_id: int, *, actor: User) -> None:
 
 def delete_expired_cards(now: dt.datetime) -> int:
     """Retention: delete card records a year after the card expired."""
-    cutoff = now.date() - dt.timedelta(days=CARD_KEPT_AFTER_EXPIRY_DAYS)
+    # expires_on is a day in Berlin: so is the cutoff (UTC is a day behind before 1 or 2 a.m.)
+    cutoff = to_berlin(now).date() - dt.timedelta(days=CARD_KEPT_AFTER_EXPIRY_DAYS)
     with write_transaction():
         return CardHolding.delete().where(CardHolding.expires_on < cutoff).execute()
