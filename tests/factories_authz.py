@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
-import json
 from collections.abc import Iterable
 
 import peewee as pw
 
+from tests import pg_state
 from tests.factories import make_centre, make_coordinator, make_operator, make_user
 from tests.factories_accounts import TOTP_SECRET
 from tests.factories_centres import make_closing_day, make_invitation
@@ -161,71 +161,24 @@ def build_world() -> World:
 
 @dataclasses.dataclass(frozen=True)
 class SavedWorld:
-    """A database's state after ``build_world`` (see ``save_pg_world``), and the world's rows."""
+    """A database's state after ``build_world`` (``tests/pg_state.py``), and the world's rows."""
 
-    script: str
-    params: list
+    state: pg_state.Saved
     rows: WorldRows
 
 
-def _serial_models() -> list:
-    return [m for m in all_models() if isinstance(m._meta.primary_key, pw.AutoField)]
-
-
-def _sequence(model) -> str:
-    table, pk = model._meta.table_name, model._meta.primary_key.column_name
-    return f"pg_get_serial_sequence('\"{table}\"', '{pk}')"
-
-
 def save_pg_world(world: World) -> SavedWorld:
-    """Every row of every table of ``all_models()`` right after ``build_world`` (as JSON,
-    which PostgreSQL reads back into the same values) and where each id sequence stands,
-    made into one script (one round trip) that puts a database emptied by conftest's
-    ``_truncate_pg`` back into exactly that state: the same rows (the seeded categories and
-    the revisions the triggers wrote included), ids going on from the same numbers.
-
-    The rows go in with ``session_replication_role = replica``: no trigger writes revisions
-    of its own, no foreign key is checked again (the rows were consistent when read). Only a
-    superuser may set it (CI and the dev setup connect as ``postgres``); ``restorable_pg``
-    tells, and without it the world is built by the factories every time."""
-    models = all_models()
-    # Table names come from the models, not from input.
-    tables = ", ".join(
-        f"(SELECT coalesce(json_agg(t), '[]')::text FROM \"{m._meta.table_name}\" t)"  # noqa: S608
-        for m in models
-    )
-    dumps = db.execute_sql(f"SELECT {tables}").fetchone()
-    serial = _serial_models()
-    positions = ", ".join(f"pg_sequence_last_value({_sequence(m)}::regclass)" for m in serial)
-    last = db.execute_sql(f"SELECT {positions}").fetchone()
-    script = ["SET LOCAL session_replication_role = replica"]
-    script += [f'DELETE FROM "{m._meta.table_name}"' for m in reversed(models)]  # noqa: S608
-    params = []
-    for model, rows in zip(models, dumps, strict=True):
-        if json.loads(rows):
-            table = model._meta.table_name
-            script.append(
-                f'INSERT INTO "{table}" SELECT * FROM json_populate_recordset(NULL::"{table}", %s)'  # noqa: S608
-            )
-            params.append(rows)
-    moved = [f"setval({_sequence(m)}, {int(v)})" for m, v in zip(serial, last, strict=True) if v]
-    if moved:
-        script.append("SELECT " + ", ".join(moved))
-    script.append("SET LOCAL session_replication_role = DEFAULT")
-    return SavedWorld(";\n".join(script), params, world_rows(world))
+    """Every row and id sequence right after ``build_world``, to put back for the next test."""
+    return SavedWorld(pg_state.save(), world_rows(world))
 
 
 def restore_pg_world(saved: SavedWorld) -> World:
     """The saved world back in the (emptied) database, and its objects (``rehydrate``)."""
-    with db.atomic():
-        db.execute_sql(saved.script, saved.params)
+    pg_state.restore(saved.state)
     return rehydrate(saved.rows)
 
 
-def restorable_pg() -> bool:
-    """Whether this connection may set ``session_replication_role`` (a superuser)."""
-    row = db.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    return bool(row and row[0])
+restorable_pg = pg_state.can_restore
 
 
 # --- Database snapshots ------------------------------------------------------------------

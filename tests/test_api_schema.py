@@ -16,7 +16,8 @@ volunteer's personal token, each holding every scope its kind may hold. The worl
 by the examples of one test (sign-ups made by one example are there for the next). It is built
 once per module and backend: on SQLite each test gets a copy of the file
 (tests/factories_api_world.py), on PostgreSQL the first test builds it and each later one gets
-its rows back (``COPY``, with the sequences where the build left them) in the emptied tables.
+its rows back (``tests/pg_state.py``, with the sequences where the build left them) in the
+emptied tables.
 
 ``derandomize=True``: the same requests on every run and machine.
 """
@@ -24,11 +25,9 @@ its rows back (``COPY``, with the sequences where the build left them) in the em
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import zlib
 
-import peewee as pw
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -36,6 +35,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config import TestingConfig
+from tests import pg_state
 from tests.factories_accounts import use_fast_hashing
 from tests.factories_api import bearer
 from tests.factories_api_world import (  # noqa: F401 (the fixtures)
@@ -46,7 +46,6 @@ from tests.factories_api_world import (  # noqa: F401 (the fixtures)
 )
 from volunteer_app import create_app
 from volunteer_app.db import db
-from volunteer_app.models import all_models
 
 PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")  # <int:slot_id> → {slot_id}
 
@@ -188,45 +187,7 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 # --- The world on PostgreSQL: built once, its rows put back for each test -------------------
 
-_PG_WORLD: list = []  # [(world, {table: COPY text}, [(sequence, last_value, is_called)])]
-
-
-def _superuser() -> bool:
-    row = db.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    return bool(row and row[0])
-
-
-def _dump() -> tuple[dict[str, str], list[tuple]]:
-    cursor, tables, sequences = db.cursor(), {}, []
-    for model in all_models():
-        table, text = model._meta.table_name, io.StringIO()
-        cursor.copy_expert(f'COPY "{table}" TO STDOUT', text)
-        tables[table] = text.getvalue()
-        if isinstance(model._meta.primary_key, pw.AutoField):
-            key = model._meta.primary_key.column_name
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", (f'"{table}"', key))
-            sequence = cursor.fetchone()[0]
-            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
-            sequences.append((sequence, *cursor.fetchone()))
-    return tables, sequences
-
-
-def _restore(tables: dict[str, str], sequences: list[tuple]) -> None:
-    """The dumped rows into the emptied tables (the seeded categories go first), triggers off
-    (the rows come with what the triggers wrote, in any order), the sequences as they were."""
-    with db.atomic():
-        cursor = db.cursor()
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        # Table names come from the models, not from input.
-        cursor.execute(";".join(f'DELETE FROM "{t}"' for t in reversed(tables)))  # noqa: S608
-        for table, text in tables.items():
-            if text:
-                cursor.copy_expert(f'COPY "{table}" FROM STDIN', io.StringIO(text))
-        cursor.execute(
-            "SELECT " + ", ".join(["setval(%s, %s, %s)"] * len(sequences)),
-            [value for row in sequences for value in row],
-        )
-        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+_PG_WORLD: list = []  # [(world, pg_state.Saved)]
 
 
 @pytest.fixture(name="world")
@@ -239,12 +200,12 @@ def kept_world(request, app, backend, monkeypatch) -> ApiWorld:
         return request.getfixturevalue("world_template")[1]
     with db.connection_context():
         if _PG_WORLD:
-            world, tables, sequences = _PG_WORLD[0]
-            _restore(tables, sequences)
+            world, saved = _PG_WORLD[0]
+            pg_state.restore(saved)
             return world
         world = build()
-        if _superuser():  # else (no ``replica`` role) each test builds its own
-            _PG_WORLD.append((world, *_dump()))
+        if pg_state.can_restore():  # else (no ``replica`` role) each test builds its own
+            _PG_WORLD.append((world, pg_state.save()))
         return world
 
 

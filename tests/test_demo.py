@@ -4,24 +4,22 @@ Seeding the demo costs about a second. The tests that only look at what one seed
 database leaves (and those that seed again on top of it) take the fixture ``seeded``: the
 first such test of a module and backend in a worker seeds, and the others get that database
 as it was right after seeding: on SQLite a copy of the file, on PostgreSQL the same rows and
-sequence positions put back with ``COPY`` (triggers off, as in ``tests/conftest.py``'s
-emptying). The demo depends on the date only ("the same date gives the same demo"), so the
-kept database serves the day it was seeded on; on another day the next test seeds again. The
-tests about seeding itself on an empty or foreign database (the CLI, existing data) still
-seed in the test.
+sequence positions put back by one script (``tests/pg_state.py``). The demo depends on the
+date only ("the same date gives the same demo"), so the kept database serves the day it was
+seeded on; on another day the next test seeds again. The tests about seeding itself on an
+empty or foreign database (the CLI, existing data) still seed in the test.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import sqlite3
 from decimal import Decimal
 
-import peewee as pw
 import pytest
 
+from tests import pg_state
 from tests.factories_signups import assert_invariant, assert_no_overlaps
 from volunteer_app import demo, demo_data
 from volunteer_app.accounts.models import Consent, User
@@ -60,8 +58,7 @@ class _Kept:
     day: dt.date  # the day (Berlin) it was seeded on
     created: bool  # what that first ``seed_demo()`` returned
     sqlite_file: str = ""  # SQLite: the database right after seeding
-    tables: dict[str, str] = dataclasses.field(default_factory=dict)  # PostgreSQL: COPY text
-    sequences: list[tuple[str, int, bool]] = dataclasses.field(default_factory=list)
+    pg: pg_state.Saved | None = None  # PostgreSQL: its rows and sequences
 
 
 _KEPT: dict[str, _Kept] = {}
@@ -84,49 +81,6 @@ def database_url(request, backend) -> str:
     return copy(kept.sqlite_file if kept else request.getfixturevalue("sqlite_template"))
 
 
-def _may_skip_triggers() -> bool:
-    row = db.execute_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    return bool(row and row[0])
-
-
-def _keep_pg(kept: _Kept) -> None:
-    cursor = db.cursor()
-    for model in all_models():
-        text = io.StringIO()
-        cursor.copy_expert(f'COPY "{model._meta.table_name}" TO STDOUT', text)
-        kept.tables[model._meta.table_name] = text.getvalue()
-    for model in all_models():
-        if isinstance(model._meta.primary_key, pw.AutoField):
-            cursor.execute(
-                "SELECT pg_get_serial_sequence(%s, %s)",
-                (f'"{model._meta.table_name}"', model._meta.primary_key.column_name),
-            )
-            sequence = cursor.fetchone()[0]
-            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
-            kept.sequences.append((sequence, *cursor.fetchone()))
-
-
-def _restore_pg(kept: _Kept) -> None:
-    """The kept rows into the emptied tables (the built-in categories the emptying put back
-    go first), the sequences where seeding left them; triggers off: the rows come with what
-    the triggers wrote (revisions) and in any order."""
-    with db.atomic():
-        cursor = db.cursor()
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        # Table names come from the models, not from input.
-        cursor.execute(
-            ";".join(f'DELETE FROM "{m._meta.table_name}"' for m in reversed(all_models()))  # noqa: S608
-        )
-        for table, text in kept.tables.items():
-            if text:
-                cursor.copy_expert(f'COPY "{table}" FROM STDIN', io.StringIO(text))
-        cursor.execute(
-            "SELECT " + ", ".join(["setval(%s, %s, %s)"] * len(kept.sequences)),
-            [value for row in kept.sequences for value in row],
-        )
-        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-
-
 @pytest.fixture
 def seeded(request, backend, conn) -> bool:
     """The database as one ``demo.seed_demo()`` on an empty one leaves it; returns what that
@@ -135,7 +89,7 @@ def seeded(request, backend, conn) -> bool:
         return _KEPT["sqlite"].created
     kept = _kept(backend)
     if backend == "postgres" and kept is not None:
-        _restore_pg(kept)
+        pg_state.restore(kept.pg)
         return kept.created
     day = today()
     created = demo.seed_demo()
@@ -146,8 +100,8 @@ def seeded(request, backend, conn) -> bool:
         target = sqlite3.connect(kept.sqlite_file)
         db.connection().backup(target)
         target.close()
-    elif _may_skip_triggers():
-        _keep_pg(kept)
+    elif pg_state.can_restore():
+        kept.pg = pg_state.save()
     else:  # the restore needs triggers off: each test seeds anew
         return created
     _KEPT[backend] = kept
