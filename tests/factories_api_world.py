@@ -15,7 +15,8 @@ given on the pages, which is how a token looks after its owner lost the coordina
 ``token(kind, ALL)`` one holding every scope its kind may hold.
 
 Built once per module on SQLite (``template``: a migrated file with the world in it, copied
-for each test, as tests/test_authz_matrix.py does) and afresh on PostgreSQL.
+for each test, as tests/test_authz_matrix.py does); on PostgreSQL built by the first test of a
+process and put back by one script for each later one (``tests/pg_state.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import shutil
 import pytest
 
 from config import TestingConfig
+from tests import pg_state
 from tests.factories import (
     make_activity,
     make_centre,
@@ -226,12 +228,24 @@ def database_url_fixture(request, backend) -> str:
     return request.getfixturevalue("pg_database")
 
 
+_PG_WORLD: list = []  # [(world, pg_state.Saved)]: built once per process on PostgreSQL
+
+
 @pytest.fixture(name="world")
 def world_fixture(request, app, backend, monkeypatch) -> ApiWorld:
+    """The world: on SQLite in the copied file; on PostgreSQL built by the first test and put
+    back for each later one (``tests/pg_state.py``, ids and sequences as the build left them)."""
     use_fast_hashing(monkeypatch)
     # Many requests with one token: the limit is not what these tests are about (test_api.py).
     app.config["RATELIMIT_API"] = "100000 per minute"
     if backend == "sqlite":
         return request.getfixturevalue("world_template")[1]
     with db.connection_context():
-        return build()
+        if _PG_WORLD:
+            world, saved = _PG_WORLD[0]
+            pg_state.restore(saved)
+            return world
+        world = build()
+        if pg_state.can_restore():  # else (no ``replica`` role) each test builds its own
+            _PG_WORLD.append((world, pg_state.save()))
+        return world

@@ -203,22 +203,12 @@ def _snapshot_query(model) -> tuple[str, list[str], int]:
     return _SNAPSHOT_SQL[model]
 
 
-_ALL_MODELS: list = []
-
-
-def _models() -> list:
-    """``all_models()``, sorted once (sorting them each time cost more than a small query)."""
-    if not _ALL_MODELS:
-        _ALL_MODELS.extend(all_models())
-    return _ALL_MODELS
-
-
 def snapshot(names: Iterable[str] | None = None) -> Snapshot:
     """Every row of every model, by table and primary key (values as the driver returns them,
     which is all a before/after comparison needs); only the models ``names`` if given."""
     wanted = None if names is None else set(names)
     result = {}
-    for model in _models():
+    for model in all_models():
         if wanted is not None and model.__name__ not in wanted:
             continue
         sql, names_, pk = _snapshot_query(model)
@@ -269,7 +259,7 @@ def _centre_columns(model) -> list[str]:
 def rows_of_centre(snap: Snapshot, centre_id: int) -> dict[str, dict]:
     """The centre's own row and every row that points at it (closing days, memberships,
     invitations — and whatever table with a centre column comes next)."""
-    by_name = {model.__name__: model for model in _models()}
+    by_name = {model.__name__: model for model in all_models()}
     owned = {}
     for name, rows in snap.items():
         if by_name[name] is Centre:

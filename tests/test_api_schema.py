@@ -28,24 +28,20 @@ import datetime as dt
 import re
 import zlib
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config import TestingConfig
-from tests import pg_state
-from tests.factories_accounts import use_fast_hashing
 from tests.factories_api import bearer
 from tests.factories_api_world import (  # noqa: F401 (the fixtures)
     ApiWorld,
-    build,
     database_url_fixture,
+    world_fixture,
     world_template_fixture,
 )
 from volunteer_app import create_app
-from volunteer_app.db import db
 
 PATH_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")  # <int:slot_id> → {slot_id}
 
@@ -183,30 +179,6 @@ def valid_data_is_accepted(ctx, response, case):
 
 
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
-
-
-# --- The world on PostgreSQL: built once, its rows put back for each test -------------------
-
-_PG_WORLD: list = []  # [(world, pg_state.Saved)]
-
-
-@pytest.fixture(name="world")
-def kept_world(request, app, backend, monkeypatch) -> ApiWorld:
-    """tests/factories_api_world.py's ``world``, but built once on PostgreSQL too."""
-    use_fast_hashing(monkeypatch)
-    # Many requests with one token: the limit is not what these tests are about (test_api.py).
-    app.config["RATELIMIT_API"] = "100000 per minute"
-    if backend == "sqlite":
-        return request.getfixturevalue("world_template")[1]
-    with db.connection_context():
-        if _PG_WORLD:
-            world, saved = _PG_WORLD[0]
-            pg_state.restore(saved)
-            return world
-        world = build()
-        if pg_state.can_restore():  # else (no ``replica`` role) each test builds its own
-            _PG_WORLD.append((world, pg_state.save()))
-        return world
 
 
 def test_every_route_is_run():

@@ -9,6 +9,8 @@ exactly these tables.
 
 from __future__ import annotations
 
+import functools
+
 import peewee as pw
 
 from volunteer_app.accounts.models import MODELS as accounts
@@ -71,4 +73,9 @@ FEATURE_MODELS: tuple[list, ...] = (
 
 def all_models() -> list[type[BaseModel]]:
     """Every model, in foreign-key order (a table comes after the tables it references)."""
-    return pw.sort_models([model for models in FEATURE_MODELS for model in models])
+    return list(_sorted_models())
+
+
+@functools.cache
+def _sorted_models() -> tuple[type[BaseModel], ...]:
+    return tuple(pw.sort_models([model for models in FEATURE_MODELS for model in models]))
