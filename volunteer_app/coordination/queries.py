@@ -384,8 +384,11 @@ class Roster:
         return not self.slot.is_cancelled and not self.is_past
 
 
-def _checks_joined(query, volunteer_field, centre_id: int):
-    """LEFT JOIN this centre's certificate check and measles proof of each person."""
+def _checks_joined(query, volunteer_field, centre_id, measles_centre=None):
+    """LEFT JOIN this centre's certificate check and measles proof of each person.
+
+    ``measles_centre``: the centre again, as a second value (a prepared read takes each of
+    its arguments as one parameter)."""
     return query.join_from(
         query.model,
         CertificateCheck,
@@ -396,32 +399,19 @@ def _checks_joined(query, volunteer_field, centre_id: int):
         query.model,
         MeaslesProof,
         JOIN.LEFT_OUTER,
-        on=(MeaslesProof.volunteer == volunteer_field) & (MeaslesProof.centre == centre_id),
+        on=(MeaslesProof.volunteer == volunteer_field)
+        & (MeaslesProof.centre == (centre_id if measles_centre is None else measles_centre)),
         attr="measles_proof",
     )
 
 
 def _roster_query(slot_id, certificate_centre, measles_centre):
     person = (User.id, User.name, User.email, User.phone)  # what the roster shows of them
+    query = Signup.select(
+        Signup, *person, CertificateCheck, MeaslesProof, Checkin, ComingAlong
+    ).join(User, on=(Signup.volunteer == User.id))
     return (
-        Signup.select(Signup, *person, CertificateCheck, MeaslesProof, Checkin, ComingAlong)
-        .join(User, on=(Signup.volunteer == User.id))
-        .join_from(
-            Signup,
-            CertificateCheck,
-            JOIN.LEFT_OUTER,
-            on=(CertificateCheck.volunteer == Signup.volunteer)
-            & (CertificateCheck.centre == certificate_centre),
-            attr="certificate_check",
-        )
-        .join_from(
-            Signup,
-            MeaslesProof,
-            JOIN.LEFT_OUTER,
-            on=(MeaslesProof.volunteer == Signup.volunteer)
-            & (MeaslesProof.centre == measles_centre),
-            attr="measles_proof",
-        )
+        _checks_joined(query, Signup.volunteer, certificate_centre, measles_centre)
         .join_from(
             Signup, Checkin, JOIN.LEFT_OUTER, on=(Checkin.signup == Signup.id), attr="checkin"
         )
