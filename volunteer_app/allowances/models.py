@@ -22,7 +22,7 @@ _KINDS_SQL = ", ".join(f"'{kind}'" for kind in KINDS)
 
 
 class AllowancePayment(BaseModel):
-    volunteer = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    volunteer = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+", index=False)
     # A random reference per person and operator, printed on the statement; it stays when
     # the account is erased, so the operator's books can still be matched.
     payee_ref = pw.CharField(max_length=12)

@@ -51,7 +51,7 @@ class Centre(BaseModel):
 
 
 class ClosingDay(BaseModel):
-    centre = pw.ForeignKeyField(Centre, backref="closing_days", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="closing_days", on_delete="CASCADE", index=False)
     day = pw.DateField()
     reason = pw.CharField(max_length=150, default="")
 
@@ -62,7 +62,7 @@ class ClosingDay(BaseModel):
 class CentreMembership(BaseModel):
     """A coordinator's membership of a centre: what they may see and change."""
 
-    user = pw.ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="memberships", on_delete="CASCADE", index=False)
     centre = pw.ForeignKeyField(Centre, backref="memberships", on_delete="CASCADE")
     created_at = pw.DateTimeField(default=utcnow)
 

@@ -15,7 +15,9 @@ from volunteer_app.db import BaseModel, utcnow
 
 
 class CertificateCheck(BaseModel):
-    volunteer = pw.ForeignKeyField(User, backref="certificate_checks", on_delete="CASCADE")
+    volunteer = pw.ForeignKeyField(
+        User, backref="certificate_checks", on_delete="CASCADE", index=False
+    )
     centre = pw.ForeignKeyField(Centre, backref="certificate_checks", on_delete="CASCADE")
     certificate_date = pw.DateField()
     inspected_on = pw.DateField()
@@ -28,7 +30,7 @@ class CertificateCheck(BaseModel):
 
 
 class MeaslesProof(BaseModel):
-    volunteer = pw.ForeignKeyField(User, backref="measles_proofs", on_delete="CASCADE")
+    volunteer = pw.ForeignKeyField(User, backref="measles_proofs", on_delete="CASCADE", index=False)
     centre = pw.ForeignKeyField(Centre, backref="measles_proofs", on_delete="CASCADE")
     shown_on = pw.DateField()
     proof_ok = pw.BooleanField()

@@ -45,7 +45,7 @@ class FamilyLink(BaseModel):
     either of them ends it (the row goes). While confirmed, the parent sees the child's dates
     and signs the child up or cancels where the activity is open to the child's age."""
 
-    parent = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    parent = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE", index=False)
     child = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
     birth_year = pw.IntegerField(null=True)  # given by the child when confirming
     created_at = pw.DateTimeField(default=utcnow)

@@ -46,7 +46,7 @@ class AnonymousHours(BaseModel):
     one person, not two), so that funders' figures stay what they were.
     """
 
-    centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE", index=False)
     category = pw.ForeignKeyField(Category, backref="+", on_delete="CASCADE")
     month = pw.DateField()  # the first day of the Berlin month
     hours = pw.DecimalField(max_digits=8, decimal_places=2)

@@ -15,7 +15,9 @@ class ImportInvitation(BaseModel):
     Nothing but name and address is kept (and only the token's hash); accepting deletes the
     row, and so does the retention job once it has expired (docs/privacy.md)."""
 
-    centre = pw.ForeignKeyField(Centre, backref="import_invitations", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(
+        Centre, backref="import_invitations", on_delete="CASCADE", index=False
+    )
     email = pw.CharField(max_length=254)
     name = pw.CharField(max_length=100)
     invited_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")

@@ -20,7 +20,7 @@ BODY_MAX_LENGTH = 5000
 class CentreMessage(BaseModel):
     """One message as the coordinator wrote it, with its audience and how many got it."""
 
-    centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE", index=False)
     author = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     audience = pw.CharField(max_length=10)
     audience_ref = pw.IntegerField(null=True)  # the slot, activity or category id
@@ -42,7 +42,7 @@ class CentreMessage(BaseModel):
 class MessageRecipient(BaseModel):
     """Who got a message; the delivery status is the outbox row's while it is kept."""
 
-    message = pw.ForeignKeyField(CentreMessage, backref="+", on_delete="CASCADE")
+    message = pw.ForeignKeyField(CentreMessage, backref="+", on_delete="CASCADE", index=False)
     user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
     outbox = pw.ForeignKeyField(OutboxMessage, null=True, backref="+", on_delete="SET NULL")
 

@@ -40,7 +40,7 @@ class OutboxMessage(BaseModel):
 class DigestSent(BaseModel):
     """A coordinator's daily digest for one Berlin date: makes the digest job idempotent."""
 
-    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+", index=False)
     day = pw.DateField()
     created_at = pw.DateTimeField(default=utcnow)
 

@@ -29,7 +29,7 @@ class Partner(BaseModel):
     coordinators only and never leave the centre's admin pages.
     """
 
-    centre = pw.ForeignKeyField(Centre, backref="partners", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="partners", on_delete="CASCADE", index=False)
     kind = pw.CharField(max_length=20, default="other")
     name = pw.CharField(max_length=150)
     offer = pw.TextField(default="")

@@ -52,8 +52,12 @@ class JSONField(pw.TextField):
 
 class MatchRun(BaseModel):
     # Exactly one of centre / operator: one centre, or all centres of an operator.
-    centre = pw.ForeignKeyField(Centre, null=True, backref="match_runs", on_delete="CASCADE")
-    operator = pw.ForeignKeyField(Operator, null=True, backref="match_runs", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(
+        Centre, null=True, backref="match_runs", on_delete="CASCADE", index=False
+    )
+    operator = pw.ForeignKeyField(
+        Operator, null=True, backref="match_runs", on_delete="CASCADE", index=False
+    )
     period_from = pw.DateField()  # Berlin dates, both included
     period_to = pw.DateField()
     allow_same_day = pw.BooleanField(default=False)
@@ -92,9 +96,9 @@ class MatchRun(BaseModel):
 
 
 class Proposal(BaseModel):
-    run = pw.ForeignKeyField(MatchRun, backref="proposals", on_delete="CASCADE")
-    slot = pw.ForeignKeyField(Slot, backref="proposals", on_delete="CASCADE")
-    volunteer = pw.ForeignKeyField(User, backref="proposals", on_delete="CASCADE")
+    run = pw.ForeignKeyField(MatchRun, backref="proposals", on_delete="CASCADE", index=False)
+    slot = pw.ForeignKeyField(Slot, backref="proposals", on_delete="CASCADE", index=False)
+    volunteer = pw.ForeignKeyField(User, backref="proposals", on_delete="CASCADE", index=False)
     status = pw.CharField(max_length=10, default="proposed")
     reasons = JSONField(default=list)  # [{"kind": ..., "data": {...}}, ...] from the engine
     # The invitation link's token, hashed (single use: only an "invited" proposal answers).
@@ -134,8 +138,8 @@ class StandinRequest(BaseModel):
     slot and person: asking again (after "taken" or "lapsed") reopens it with a new link.
     """
 
-    slot = pw.ForeignKeyField(Slot, backref="standin_requests", on_delete="CASCADE")
-    volunteer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    slot = pw.ForeignKeyField(Slot, backref="standin_requests", on_delete="CASCADE", index=False)
+    volunteer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE", index=False)
     status = pw.CharField(max_length=10, default="asked")
     reasons = JSONField(default=list)  # the engine's reasons, as for proposals
     # The link's token, hashed; the link answers only while the request is "asked".

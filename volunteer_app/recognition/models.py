@@ -31,7 +31,7 @@ class EhrenamtsZertifikat(BaseModel):
     coordinator confirmed (function, skills, trainings) and the figures frozen at signing
     (areas, hours, dates), so that a printed certificate always says what was signed."""
 
-    volunteer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    volunteer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE", index=False)
     centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE")
     period_start = pw.DateField()
     period_end = pw.DateField()
@@ -61,7 +61,7 @@ class CardHolding(BaseModel):
     if the volunteer wants it noted, and the expiry date (for the reminder to renew)."""
 
     volunteer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
-    centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="+", on_delete="CASCADE", index=False)
     kind = pw.CharField(max_length=15)
     number = pw.CharField(max_length=40, default="")
     expires_on = pw.DateField()

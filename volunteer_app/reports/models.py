@@ -19,7 +19,9 @@ class VolunteeringCertificate(BaseModel):
     (``total_hours``, ``dates_count``, ``details``), so that a printed certificate always says
     what was signed, even if attendance is corrected later."""
 
-    volunteer = pw.ForeignKeyField(User, backref="volunteering_certificates", on_delete="CASCADE")
+    volunteer = pw.ForeignKeyField(
+        User, backref="volunteering_certificates", on_delete="CASCADE", index=False
+    )
     centre = pw.ForeignKeyField(Centre, backref="volunteering_certificates", on_delete="CASCADE")
     period_start = pw.DateField()
     period_end = pw.DateField()

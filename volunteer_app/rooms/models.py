@@ -14,7 +14,7 @@ BOOKING_STATUSES = ("booked", "cancelled")
 
 
 class Room(BaseModel):
-    centre = pw.ForeignKeyField(Centre, backref="rooms", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="rooms", on_delete="CASCADE", index=False)
     name = pw.CharField(max_length=100)
     capacity = pw.IntegerField(default=10)
     accessible = pw.BooleanField(default=False)  # barrier-free access
@@ -35,7 +35,7 @@ class Booking(BaseModel):
     ``is_public`` bookings are consultation hours shown to families (title, time, place only).
     """
 
-    room = pw.ForeignKeyField(Room, backref="bookings", on_delete="CASCADE")
+    room = pw.ForeignKeyField(Room, backref="bookings", on_delete="CASCADE", index=False)
     title = pw.CharField(max_length=120)
     partner = pw.ForeignKeyField(Partner, null=True, backref="bookings", on_delete="SET NULL")
     activity = pw.ForeignKeyField(Activity, null=True, backref="bookings", on_delete="SET NULL")

@@ -18,8 +18,8 @@ REASON_MAX_LENGTH = 300
 
 
 class Signup(BaseModel):
-    slot = pw.ForeignKeyField(Slot, backref="signups", on_delete="CASCADE")
-    volunteer = pw.ForeignKeyField(User, backref="signups", on_delete="CASCADE")
+    slot = pw.ForeignKeyField(Slot, backref="signups", on_delete="CASCADE", index=False)
+    volunteer = pw.ForeignKeyField(User, backref="signups", on_delete="CASCADE", index=False)
     status = pw.CharField(max_length=12)
     created_at = pw.DateTimeField(default=utcnow)
     # Waitlist order: the time the person joined the waitlist (or asked again).

@@ -28,7 +28,7 @@ class VolunteerProfile(BaseModel):
 
 
 class Interest(BaseModel):
-    user = pw.ForeignKeyField(User, backref="interests", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="interests", on_delete="CASCADE", index=False)
     category = pw.ForeignKeyField(Category, backref="interested", on_delete="CASCADE")
 
     class Meta:
@@ -48,7 +48,7 @@ class AvailabilityWindow(BaseModel):
 
 
 class ReachableCentre(BaseModel):
-    user = pw.ForeignKeyField(User, backref="reachable_centres", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="reachable_centres", on_delete="CASCADE", index=False)
     centre = pw.ForeignKeyField(Centre, backref="reachable_by", on_delete="CASCADE")
 
     class Meta:

@@ -22,7 +22,7 @@ class Wish(BaseModel):
     """A suggestion for an offer of a centre. No account and no name: only the text, and an
     e-mail address when the wisher ticked the consent box (``email_consent_at`` proves it)."""
 
-    centre = pw.ForeignKeyField(Centre, backref="wishes", on_delete="CASCADE")
+    centre = pw.ForeignKeyField(Centre, backref="wishes", on_delete="CASCADE", index=False)
     title = pw.CharField(max_length=TITLE_MAX)
     description = pw.TextField(default="")
     status = pw.CharField(max_length=10, default="new")
@@ -63,7 +63,7 @@ class Wish(BaseModel):
 class WishSupport(BaseModel):
     """One support of a wish by one browser: the hash of a random cookie id, never the id."""
 
-    wish = pw.ForeignKeyField(Wish, backref="supports", on_delete="CASCADE")
+    wish = pw.ForeignKeyField(Wish, backref="supports", on_delete="CASCADE", index=False)
     browser_hash = pw.CharField(max_length=64)
     created_at = pw.DateTimeField(default=utcnow)
 
