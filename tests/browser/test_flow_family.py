@@ -166,6 +166,12 @@ def test_programme_pages_on_desktop_in_english(page, live_server, family):
     choose_language(page, "English")
     expect(page.get_by_role("heading", name="What's on for families")).to_be_visible()
     check_a11y(page)
+    # The days are styled by the programme alone: the rooms' week plan, whose style sheet the
+    # centre page also loads (for its partners), has a .week and a .day of its own, which once
+    # boxed each day of the programme in a bordered flex column.
+    day = page.locator(".programme .day").first
+    assert day.evaluate("e => getComputedStyle(e).borderTopStyle") == "none"
+    assert day.evaluate("e => getComputedStyle(e).display") == "block"
     screenshot(page, "programme/centre-desktop-en")
     visit(page, f"/zentren/pusteblume/programm/{family['baking']}")
     expect(page.get_by_role("heading", name="Next dates")).to_be_visible()
