@@ -1,4 +1,4 @@
-"""Take the README's screenshots from the demo data, in German, with headless Chromium.
+"""Take the README's screenshots (all of docs/screenshots) from the demo data, in German, with headless Chromium.
 
 Run from the repository root with the development server up (``make run``):
 ``.venv/bin/python docs/screenshots/take.py [--base http://127.0.0.1:5000]``.
@@ -41,16 +41,47 @@ def main() -> None:
     base = args.base.rstrip("/")
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     with sync_playwright() as p:
+        # Date fields show headless Chromium's own format (mm/dd/yyyy) whatever the page's
+        # language; a German browser shows tt.mm.jjjj.
         browser = p.chromium.launch(executable_path=chromium)
         family = browser.new_page(viewport=DESKTOP, locale="de-DE")
+        _shot(family, base, "/", "start-desktop", full_page=False)
         _shot(family, base, "/zentren/regenbogenhaus-erfurt", "programme-desktop", full_page=False)
         phone = browser.new_page(
             viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
         )
+        _shot(phone, base, "/", "start-phone", full_page=False)
         _shot(phone, base, "/zentren/regenbogenhaus-erfurt/kalender", "subscribe-phone")
+
+        volunteer = browser.new_page(
+            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
+        )
+        _login(volunteer, base, "ehrenamt01@demo.thekiz.example")
+        _shot(volunteer, base, "/termine/", "slots-phone", full_page=False)
+        volunteer_desk = browser.new_page(viewport=DESKTOP, locale="de-DE")
+        _login(volunteer_desk, base, "ehrenamt01@demo.thekiz.example")
+        _shot(volunteer_desk, base, "/meine-termine", "my-slots-desktop", full_page=False)
 
         staff = browser.new_page(viewport=DESKTOP, locale="de-DE")
         _login(staff, base, "koordination.erfurt@demo.thekiz.example")
+        _shot(
+            staff,
+            base,
+            "/zentren/regenbogenhaus-erfurt/planung",
+            "dashboard-desktop",
+            full_page=False,
+        )
+        staff_phone = browser.new_page(
+            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
+        )
+        _login(staff_phone, base, "koordination.erfurt@demo.thekiz.example")
+        _shot(
+            staff_phone,
+            base,
+            "/zentren/regenbogenhaus-erfurt/planung",
+            "dashboard-phone",
+            full_page=False,
+        )
         staff.goto(f"{base}/zentren/regenbogenhaus-erfurt/vorschlaege")
         staff.locator("form button[type=submit]").last.click()
         staff.wait_for_load_state("networkidle")
