@@ -170,23 +170,12 @@ def _write_full_network(problem, path: Path) -> None:
     instance"); the whole process is reported as a multiple of it, run by run, so that the
     figure holds on a machine whose speed moves."""
     import numpy as np
-    from ortools.graph.python import max_flow
 
     from volunteer_app.matching.arrays import Columns
-    from volunteer_app.matching.flow import SINK, SOURCE
+    from volunteer_app.matching.flow import seat_flows
 
     net = Columns(Context(problem)).network()
-    mf = max_flow.SimpleMaxFlow()
-    mf.add_arcs_with_capacity(net.tails, net.heads, net.caps)
-    mf.set_arc_capacity(net.further_sink, 0)
-    mf.solve(SOURCE, SINK)
-    r1 = mf.optimal_flow()
-    mf.set_arc_capacity(net.further_sink, int(net.caps[net.further_sink]))
-    mf.solve(SOURCE, SINK)
-    total = mf.optimal_flow()
-    caps = net.caps.copy()
-    caps[net.first_sink] = r1
-    caps[net.further_sink] = total - r1
+    _, caps, _, total = seat_flows(net)
     np.savez(path, tails=net.tails, heads=net.heads, caps=caps, costs=net.costs, total=total)
 
 

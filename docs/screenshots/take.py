@@ -34,6 +34,12 @@ def _shot(page, base: str, path: str, name: str, *, full_page: bool = True) -> N
     print(f"{name}.png  <- {path}")
 
 
+def _phone(browser):
+    return browser.new_page(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--base", default="http://127.0.0.1:5000")
@@ -47,15 +53,11 @@ def main() -> None:
         family = browser.new_page(viewport=DESKTOP, locale="de-DE")
         _shot(family, base, "/", "start-desktop", full_page=False)
         _shot(family, base, "/zentren/regenbogenhaus-erfurt", "programme-desktop", full_page=False)
-        phone = browser.new_page(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
-        )
+        phone = _phone(browser)
         _shot(phone, base, "/", "start-phone", full_page=False)
         _shot(phone, base, "/zentren/regenbogenhaus-erfurt/kalender", "subscribe-phone")
 
-        volunteer = browser.new_page(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
-        )
+        volunteer = _phone(browser)
         _login(volunteer, base, "ehrenamt01@demo.thekiz.example")
         _shot(volunteer, base, "/termine/", "slots-phone", full_page=False)
         volunteer_desk = browser.new_page(viewport=DESKTOP, locale="de-DE")
@@ -71,9 +73,7 @@ def main() -> None:
             "dashboard-desktop",
             full_page=False,
         )
-        staff_phone = browser.new_page(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="de-DE"
-        )
+        staff_phone = _phone(browser)
         _login(staff_phone, base, "koordination.erfurt@demo.thekiz.example")
         _shot(
             staff_phone,

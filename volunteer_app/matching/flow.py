@@ -59,7 +59,7 @@ def solve_flow(ctx: Context, columns=None):
 
     ``columns``: the `arrays.Columns` of this context when the caller already has them."""
     import numpy as np
-    from ortools.graph.python import max_flow, min_cost_flow
+    from ortools.graph.python import min_cost_flow
 
     from .arrays import Columns
 
@@ -67,27 +67,14 @@ def solve_flow(ctx: Context, columns=None):
     if columns is None:
         columns = Columns(ctx)
     net = columns.network()
-    tails, heads, caps = net.tails, net.heads, net.caps
     built = time.perf_counter()
 
-    mf = max_flow.SimpleMaxFlow()
-    mf.add_arcs_with_capacity(tails, heads, caps)
-    mf.set_arc_capacity(net.further_sink, 0)
-    if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
-        raise RuntimeError("max flow (first seats) failed")
-    r1 = mf.optimal_flow()
-    mf.set_arc_capacity(net.further_sink, int(caps[net.further_sink]))
-    if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
-        raise RuntimeError("max flow failed")
-    total = mf.optimal_flow()
+    mf, caps, r1, total = seat_flows(net)
     # the minimum cuts nearest to the source and to the sink (the same for every maximum flow)
     source_side = np.array(mf.get_source_side_min_cut(), dtype=np.int64)
     sink_side = np.array(mf.get_sink_side_min_cut(), dtype=np.int64)
     max_flows = time.perf_counter()
 
-    caps = caps.copy()
-    caps[net.first_sink] = r1
-    caps[net.further_sink] = total - r1
     red = reduce_network(net, caps, total, source_side, sink_side)
     reduced = time.perf_counter()
     taken = red.taken.copy()
@@ -110,7 +97,7 @@ def solve_flow(ctx: Context, columns=None):
     done = time.perf_counter()
     stats = {
         "nodes": net.nodes,
-        "arcs": len(tails),
+        "arcs": len(net.tails),
         "pair_arcs": len(net.pair_arcs),
         "solver_nodes": red.nodes,
         "solver_arcs": len(red.tails),
@@ -124,6 +111,30 @@ def solve_flow(ctx: Context, columns=None):
         "flow_weights": {"kept": w3, "preference": w4, "fairness_cost": 1},
     }
     return chosen, stats
+
+
+def seat_flows(net):
+    """The two maximum flows of `solve_flow` on the network ``net``: r1 with only the first
+    seats open, then the whole network's (total). Returns (the max flow solver after the second,
+    for its minimum cuts; the capacities with FIRST→sink at r1 and FURTHER→sink at total − r1,
+    as the min-cost flow takes them; r1; total)."""
+    from ortools.graph.python import max_flow
+
+    caps = net.caps
+    mf = max_flow.SimpleMaxFlow()
+    mf.add_arcs_with_capacity(net.tails, net.heads, caps)
+    mf.set_arc_capacity(net.further_sink, 0)
+    if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
+        raise RuntimeError("max flow (first seats) failed")
+    r1 = mf.optimal_flow()
+    mf.set_arc_capacity(net.further_sink, int(caps[net.further_sink]))
+    if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
+        raise RuntimeError("max flow failed")
+    total = mf.optimal_flow()
+    caps = caps.copy()
+    caps[net.first_sink] = r1
+    caps[net.further_sink] = total - r1
+    return mf, caps, r1, total
 
 
 class Reduced:
